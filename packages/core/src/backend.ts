@@ -1,0 +1,134 @@
+/**
+ * Backend selection. gensynth never imports a backend at module load; `initBackend` tries them in
+ * order of speed, logs its choice and why it skipped the others, and can be forced.
+ *
+ * Order: native CUDA (`@tensorflow/tfjs-node-gpu`), native CPU (`@tensorflow/tfjs-node`),
+ * WebAssembly with gensynth's training kernels, the pure-JS CPU backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { GensynthError } from './errors';
+import { getLogger, type Logger } from './logger';
+import { registerWasmTrainingKernels } from './kernels/wasm';
+import { registerCpuKernelFixes } from './kernels/cpu';
+
+export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
+
+export const BACKEND_ORDER: readonly BackendName[] = Object.freeze(['node-gpu', 'node', 'wasm', 'cpu']);
+
+/** Loads a backend's package and returns the tfjs backend name to activate. */
+export type BackendLoader = () => Promise<string>;
+
+export interface InitBackendOptions {
+  /** Try these first, in this order, then the rest of the default order. */
+  prefer?: BackendName[];
+  /** Use exactly this backend; fail if it cannot load. */
+  force?: BackendName;
+  logger?: Logger;
+  /** Replace how backends are loaded (tests simulate missing packages with this). */
+  loaders?: Partial<Record<BackendName, BackendLoader>>;
+}
+
+export interface BackendChoice {
+  name: BackendName;
+  /** The tfjs backend name now active (`tensorflow`, `wasm`, `cpu`). */
+  tfBackend: string;
+  /** Why each earlier candidate was skipped. */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+const PACKAGE_OF: Record<BackendName, string> = {
+  'node-gpu': '@tensorflow/tfjs-node-gpu',
+  node: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
+};
+
+async function importOptional(name: string): Promise<unknown> {
+  // A variable specifier keeps bundlers from trying to resolve optional native packages.
+  const specifier = name;
+  return import(specifier);
+}
+
+const DEFAULT_LOADERS: Record<BackendName, BackendLoader> = {
+  'node-gpu': async () => {
+    await importOptional(PACKAGE_OF['node-gpu']);
+    return 'tensorflow';
+  },
+  node: async () => {
+    await importOptional(PACKAGE_OF.node);
+    return 'tensorflow';
+  },
+  wasm: async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmTrainingKernels();
+    return 'wasm';
+  },
+  cpu: async () => {
+    await import('@tensorflow/tfjs-backend-cpu');
+    registerCpuKernelFixes();
+    return 'cpu';
+  },
+};
+
+function isNotInstalled(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND';
+}
+
+function checkName(where: string, name: unknown): asserts name is BackendName {
+  if (!BACKEND_ORDER.includes(name as BackendName)) {
+    throw new GensynthError('INVALID_ARGUMENT', {
+      where,
+      expected: `one of ${BACKEND_ORDER.map((b) => `'${b}'`).join(', ')}`,
+      received: JSON.stringify(name),
+      fix: 'Pick a backend name from that list, or leave it out to let gensynth choose.',
+    });
+  }
+}
+
+/**
+ * Pick and activate the fastest available backend. Returns what was chosen and why the others
+ * were skipped. Missing native packages are normal: they are logged at info level, not thrown.
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendChoice> {
+  const logger = options.logger ?? getLogger();
+  const loaders = { ...DEFAULT_LOADERS, ...options.loaders };
+  let candidates: BackendName[];
+  if (options.force !== undefined) {
+    checkName('initBackend(force)', options.force);
+    candidates = [options.force];
+  } else {
+    const prefer = options.prefer ?? [];
+    prefer.forEach((p, i) => checkName(`initBackend(prefer[${i}])`, p));
+    candidates = [...prefer, ...BACKEND_ORDER.filter((b) => !prefer.includes(b))];
+  }
+
+  const skipped: BackendChoice['skipped'] = [];
+  for (const name of candidates) {
+    try {
+      const tfBackend = await loaders[name]();
+      const ok = await tf.setBackend(tfBackend);
+      if (!ok) throw new Error(`tf.setBackend('${tfBackend}') returned false`);
+      await tf.ready();
+      const why = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
+      logger.info(`backend: using ${name} (tfjs '${tfBackend}')${why ? `; skipped ${why}` : ''}`);
+      return { name, tfBackend, skipped };
+    } catch (error) {
+      const reason = isNotInstalled(error)
+        ? `${PACKAGE_OF[name]} is not installed`
+        : `failed to load: ${(error as Error)?.message ?? String(error)}`;
+      skipped.push({ name, reason });
+      logger.debug(`backend: skipping ${name}: ${reason}`);
+    }
+  }
+
+  const tried = skipped.map((s) => `${s.name} (${s.reason})`).join(', ');
+  throw new GensynthError('BACKEND_UNAVAILABLE', {
+    where: options.force ? `initBackend(force: '${options.force}')` : 'initBackend',
+    expected: 'a tfjs backend that loads',
+    received: tried,
+    fix: options.force
+      ? `Install ${PACKAGE_OF[options.force]}, or drop 'force' to fall back automatically.`
+      : 'Install @tensorflow/tfjs-backend-wasm or @tensorflow/tfjs-backend-cpu (dependencies of @gensynth/core).',
+  });
+}

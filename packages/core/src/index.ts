@@ -1,0 +1,8 @@
+export * from './errors';
+export * from './logger';
+export * from './rng';
+export * from './types';
+export * from './memory';
+export * from './backend';
+export { registerWasmTrainingKernels } from './kernels/wasm';
+export { registerCpuKernelFixes } from './kernels/cpu';
