@@ -17,4 +17,6 @@ module.exports = (packageDir) => ({
   },
   testTimeout: 120000,
   maxWorkers: 2,
+  // A package whose tests are not written yet still reports (0 tests) instead of failing CI.
+  passWithNoTests: true,
 });
