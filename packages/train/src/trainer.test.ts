@@ -1,0 +1,277 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { createLogger, initBackend, isGensynthError, type Logger } from '@gensynth/core';
+import { listCheckpoints, loadCheckpoint } from './checkpoint/store';
+import { readMetrics } from './metrics-log';
+import { resume, train } from './trainer';
+import { ArrayDataset, loadSmallMnist } from './testing/mnist-dataset';
+import { TinyGan, type TinyGanConfig } from './testing/tiny-gan';
+
+let dataset: ArrayDataset;
+let tmp: string;
+const quiet: Logger = createLogger('silent');
+
+beforeAll(async () => {
+  await initBackend({ force: 'cpu', logger: quiet });
+  const { pixels, labels } = loadSmallMnist(60);
+  dataset = new ArrayDataset(pixels, labels);
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'gensynth-train-'));
+});
+
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+const base = { batchSize: 8, seed: 7, progress: 'none' as const, logger: quiet, sampleCount: 4 };
+
+function lossesByStep(
+  records: Awaited<ReturnType<typeof readMetrics>>,
+): Map<number, Record<string, number>> {
+  const map = new Map<number, Record<string, number>>();
+  for (const r of records) if ('loss/d' in r) map.set(r.step, r);
+  return map;
+}
+
+describe('train and resume', () => {
+  it('replays the same losses on every step after a resume as a straight run', async () => {
+    // Resuming after 20 steps matters: there beta2^21 by repeated float32 products differs in the
+    // last bit from pow(beta2, 21), which is what Adam.setWeights alone would restore.
+    const n = 20;
+    const straightDir = path.join(tmp, 'straight');
+    const straight = await train({
+      ...base,
+      model: new TinyGan(),
+      dataset,
+      runDir: straightDir,
+      steps: 2 * n,
+      logEvery: 1,
+      checkpointEvery: 5,
+      sampleEvery: 0,
+    });
+    straight.model.dispose();
+
+    const splitDir = path.join(tmp, 'split');
+    const first = await train({
+      ...base,
+      model: new TinyGan(),
+      dataset,
+      runDir: splitDir,
+      steps: n,
+      logEvery: 1,
+      checkpointEvery: 5,
+      sampleEvery: 0,
+    });
+    first.model.dispose();
+    const second = await resume(splitDir, {
+      dataset,
+      createModel: (c) => new TinyGan(c as Partial<TinyGanConfig>),
+      steps: 2 * n,
+      progress: 'none',
+      logger: quiet,
+    });
+    second.model.dispose();
+    expect(second.step).toBe(2 * n);
+
+    const a = lossesByStep(await readMetrics(path.join(straightDir, 'metrics.jsonl')));
+    const b = lossesByStep(await readMetrics(path.join(splitDir, 'metrics.jsonl')));
+    expect(b.size).toBe(2 * n);
+    for (let step = 1; step <= 2 * n; step++) {
+      expect(b.get(step)?.['loss/d']).toBe(a.get(step)?.['loss/d']);
+      expect(b.get(step)?.['loss/g']).toBe(a.get(step)?.['loss/g']);
+    }
+    // The losses change over training, so equality is not trivially constant.
+    expect(a.get(1)?.['loss/d']).not.toBe(a.get(2 * n)?.['loss/d']);
+  });
+
+  it('resumes from the checkpoint LATEST names, mid-epoch, and continues the data order', async () => {
+    const runDir = path.join(tmp, 'mid-epoch');
+    // 60 images, batch 8: an epoch is 7 batches, so step 10 is mid-epoch.
+    const run = await train({
+      ...base,
+      model: new TinyGan(),
+      dataset,
+      runDir,
+      steps: 10,
+      logEvery: 5,
+      checkpointEvery: 10,
+      sampleEvery: 0,
+    });
+    run.model.dispose();
+    const checkpoint = await loadCheckpoint(runDir);
+    expect(checkpoint.state.cursor).toMatchObject({ epoch: 1, index: 24 });
+  });
+
+  it('keeps the live tensor count flat from step 10 to step 200, including checkpoints and samples', async () => {
+    const counts = new Map<number, number>();
+    const model = new TinyGan();
+    const result = await train({
+      ...base,
+      model,
+      dataset,
+      runDir: path.join(tmp, 'leaks'),
+      steps: 200,
+      logEvery: 20,
+      checkpointEvery: 50,
+      sampleEvery: 50,
+      onStep: ({ step }) => counts.set(step, tf.memory().numTensors),
+    });
+    expect(result.step).toBe(200);
+    expect(counts.get(200)).toBe(counts.get(10));
+    model.dispose();
+  });
+
+  it('writes the run directory: config, checkpoints, events, samples, metrics, report', async () => {
+    const runDir = path.join(tmp, 'layout');
+    const model = new TinyGan();
+    let evaluations = 0;
+    const result = await train({
+      ...base,
+      model,
+      dataset,
+      runDir,
+      steps: 20,
+      logEvery: 5,
+      checkpointEvery: 10,
+      keepCheckpoints: 1,
+      sampleEvery: 10,
+      evalEvery: 10,
+      evaluate: async (_m, step) => ({ fid: 100 / step + evaluations++ * 0 }),
+    });
+    model.dispose();
+    expect(evaluations).toBe(2);
+    expect(result.best).toEqual({ name: 'fid', mode: 'min', value: 5, step: 20 });
+
+    const config = JSON.parse(await fs.readFile(path.join(runDir, 'config.json'), 'utf8'));
+    expect(config.model.family).toBe('tiny-gan');
+    expect(config.train).toMatchObject({ steps: 20, batchSize: 8, seed: 7, logEvery: 5 });
+    expect(config.backend).toBe('cpu');
+    expect(config.dataset).toMatchObject({
+      name: 'mnist-7x7',
+      size: 60,
+      imageShape: { height: 7, width: 7, channels: 1 },
+    });
+    expect(config.versions['@tensorflow/tfjs-core']).toMatch(/^4\./);
+
+    expect(await listCheckpoints(runDir)).toEqual([20]);
+    expect((await fs.readFile(path.join(runDir, 'checkpoints', 'LATEST'), 'utf8')).trim()).toBe(
+      'step-000020',
+    );
+    expect((await fs.readdir(path.join(runDir, 'samples'))).sort()).toEqual([
+      'step-000010.png',
+      'step-000020.png',
+    ]);
+    const events = await fs.readdir(path.join(runDir, 'events'));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatch(/^events\.out\.tfevents\.\d+\./);
+
+    const records = await readMetrics(path.join(runDir, 'metrics.jsonl'));
+    expect(records.map((r) => r.step)).toEqual([5, 10, 10, 15, 20, 20]);
+    expect(records[2]).toMatchObject({ step: 10, fid: 10 });
+    expect(records.every((r) => typeof r.time === 'number')).toBe(true);
+    const report = await fs.readFile(path.join(runDir, 'report.html'), 'utf8');
+    expect(report).toContain('<svg');
+    expect(report).toContain('data:image/png;base64,');
+  });
+
+  it('prints one progress line per log interval in the documented format', async () => {
+    const lines: string[] = [];
+    const model = new TinyGan();
+    await train({
+      ...base,
+      model,
+      dataset,
+      runDir: path.join(tmp, 'progress'),
+      steps: 4,
+      logEvery: 2,
+      sampleEvery: 0,
+      progress: 'lines',
+      progressStream: { write: (t: string) => lines.push(t), isTTY: false },
+    });
+    model.dispose();
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      /^step 2\/4 \| loss\/d \d+\.\d{4} \| loss\/g \d+\.\d{4} \| \d+\.\d ms\/step\n$/,
+    );
+  });
+
+  it('refuses a directory that already holds a run unless resume is set', async () => {
+    const runDir = path.join(tmp, 'again');
+    const model = new TinyGan();
+    await train({ ...base, model, dataset, runDir, steps: 2, logEvery: 1, sampleEvery: 0 });
+    const error = await train({
+      ...base,
+      model,
+      dataset,
+      runDir,
+      steps: 4,
+      logEvery: 1,
+      sampleEvery: 0,
+    }).catch((e) => e);
+    expect(isGensynthError(error, 'INVALID_ARGUMENT')).toBe(true);
+    expect(error.message).toMatch(/already holds a run.*resume: true/);
+    const resumed = await train({
+      ...base,
+      model,
+      dataset,
+      runDir,
+      steps: 4,
+      logEvery: 1,
+      sampleEvery: 0,
+      resume: true,
+    });
+    expect(resumed.step).toBe(4);
+    expect((await readMetrics(path.join(runDir, 'metrics.jsonl'))).map((r) => r.step)).toEqual([
+      1, 2, 3, 4,
+    ]);
+    model.dispose();
+  });
+
+  it('saves a checkpoint at the current step and stops when aborted', async () => {
+    const controller = new AbortController();
+    const model = new TinyGan();
+    const runDir = path.join(tmp, 'abort');
+    const result = await train({
+      ...base,
+      model,
+      dataset,
+      runDir,
+      steps: 100,
+      logEvery: 10,
+      sampleEvery: 0,
+      signal: controller.signal,
+      onStep: ({ step }) => step === 7 && controller.abort(),
+    });
+    model.dispose();
+    expect(result).toMatchObject({ stopped: 'aborted', step: 7 });
+    expect((await loadCheckpoint(runDir)).step).toBe(7);
+  });
+
+  it('rejects a batch size larger than the dataset and a shape mismatch with where/expected/received', async () => {
+    const model = new TinyGan();
+    const big = await train({
+      ...base,
+      model,
+      dataset,
+      runDir: path.join(tmp, 'x1'),
+      steps: 1,
+      batchSize: 61,
+    }).catch((e) => e);
+    expect(big.message).toBe(
+      'train(options.batchSize): expected at most the dataset size 60; received 61. Lower batchSize or use a larger dataset.',
+    );
+    const wide = new TinyGan({ imageShape: { height: 8, width: 8, channels: 1 } });
+    const shape = await train({
+      ...base,
+      model: wide,
+      dataset,
+      runDir: path.join(tmp, 'x2'),
+      steps: 1,
+    }).catch((e) => e);
+    expect(isGensynthError(shape, 'INVALID_ARGUMENT')).toBe(true);
+    expect(shape.message).toContain('8x8x1');
+    model.dispose();
+    wide.dispose();
+  });
+});
