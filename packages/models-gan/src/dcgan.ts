@@ -29,12 +29,12 @@ import {
 } from '@gensynth/core';
 import { ganLosses, gradientPenalty, r1Penalty } from './losses';
 import { buildDiscriminator, buildGenerator } from './networks';
+import { createOptimizer } from './optimizers';
 import {
   resolveDCGANConfig,
   usesInputGradients,
   type DCGANConfig,
   type DCGANOptions,
-  type OptimizerConfig,
 } from './options';
 
 /** Streams of `deriveSeed(context.seed, stream)` inside a step. */
@@ -45,11 +45,6 @@ const STREAM_INTERPOLATION = 1;
 export interface DCGAN extends GenerativeModel<DCGANConfig> {
   networks(): { generator: tfl.LayersModel; discriminator: tfl.LayersModel };
   optimizers(): { generator: tf.Optimizer; discriminator: tf.Optimizer };
-}
-
-function makeOptimizer(config: OptimizerConfig): tf.Optimizer {
-  if (config.type === 'sgd') return tf.train.sgd(config.learningRate);
-  return tf.train.adam(config.learningRate, config.beta1, config.beta2, config.epsilon);
 }
 
 function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
@@ -81,8 +76,8 @@ class DCGANModel implements DCGAN {
     this.imageShape = this.config.imageShape;
     this.generator = buildGenerator(config);
     this.discriminator = buildDiscriminator(config, usesInputGradients(config));
-    this.generatorOptimizer = makeOptimizer(config.generatorOptimizer);
-    this.discriminatorOptimizer = makeOptimizer(config.discriminatorOptimizer);
+    this.generatorOptimizer = createOptimizer(config.generatorOptimizer);
+    this.discriminatorOptimizer = createOptimizer(config.discriminatorOptimizer);
   }
 
   trainStep(batch: Batch, context: StepContext): Record<string, tf.Scalar> {
