@@ -127,30 +127,30 @@ function fail(where: string, expected: string, received: unknown, fix: string): 
 
 function checkInteger(where: string, value: unknown, min: number, max: number, fix: string): void {
   if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
-    fail(where, `an integer in [${min}, ${max}]`, value, fix);
+    fail(where, `an integer in [${min}, ${max}]`, describeValue(value), fix);
   }
 }
 
 function checkNumber(where: string, value: unknown, range: string, ok: (v: number) => boolean): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
-    fail(where, `a finite number ${range}`, value, `Pass a number ${range}.`);
+    fail(where, `a finite number ${range}`, describeValue(value), `Pass a number ${range}.`);
   }
 }
 
 function checkChoice<T extends string>(where: string, value: unknown, allowed: readonly T[]): void {
   if (!allowed.includes(value as T)) {
     const list = allowed.map((a) => `'${a}'`).join(', ');
-    fail(where, `one of ${list}`, value, `Pick one of ${list}.`);
+    fail(where, `one of ${list}`, describeValue(value), `Pick one of ${list}.`);
   }
 }
 
-function checkImageShape(where: string, shape: unknown): ImageShape {
+function checkImageShape(where: (field: string) => string, shape: unknown): ImageShape {
   const s = shape as Partial<ImageShape> | undefined;
   const size = s?.height;
   const isPow2 = Number.isInteger(size) && (size as number) >= 8 && ((size as number) & ((size as number) - 1)) === 0;
   if (typeof s !== 'object' || s === null || !isPow2 || s.width !== size || size! > 1024) {
     fail(
-      where,
+      where('imageShape'),
       'square images whose side is a power of two from 8 to 1024 (8, 16, 32, 64, 128, 256, 512, 1024)',
       shape === undefined ? 'undefined' : shape,
       'Resize or pad the dataset to such a size (e.g. 28x28 MNIST to 32x32) and pass it as ' +
@@ -158,28 +158,38 @@ function checkImageShape(where: string, shape: unknown): ImageShape {
     );
   }
   if (s.channels !== 1 && s.channels !== 3 && s.channels !== 4) {
-    fail(`${where}.channels`, 'one of 1, 3, 4', s.channels, 'Pass 1 for grey, 3 for RGB, 4 for RGBA.');
+    fail(where('imageShape.channels'), 'one of 1, 3, 4', s.channels, 'Pass 1 for grey, 3 for RGB, 4 for RGBA.');
   }
   return { height: size as number, width: size as number, channels: s.channels as 1 | 3 | 4 };
 }
 
+const OPTIMIZER_CHECKS: Record<keyof OptimizerConfig, (where: string, value: unknown) => void> = {
+  type: (w, v) => checkChoice(w, v, OPTIMIZERS),
+  learningRate: (w, v) => checkNumber(w, v, '> 0', (x) => x > 0),
+  beta1: (w, v) => checkNumber(w, v, 'in [0, 1)', (x) => x >= 0 && x < 1),
+  beta2: (w, v) => checkNumber(w, v, 'in [0, 1)', (x) => x >= 0 && x < 1),
+  epsilon: (w, v) => checkNumber(w, v, '> 0', (x) => x > 0),
+};
+
+/** Merge optimizer settings, checking each given field under the option that set it. */
 function resolveOptimizer(
-  where: string,
-  ...layers: (Partial<OptimizerConfig> | undefined)[]
+  where: (field: string) => string,
+  layers: [string, Partial<OptimizerConfig> | undefined][],
 ): OptimizerConfig {
-  const merged = Object.assign({}, ...layers.filter((l) => l !== undefined)) as OptimizerConfig;
-  for (const key of Object.keys(merged)) {
-    if (!(key in DCGAN_DEFAULTS.generatorOptimizer)) {
-      fail(`${where}.${key}`, 'one of type, learningRate, beta1, beta2, epsilon', key, 'Remove or rename it.');
+  const merged = { ...DCGAN_DEFAULTS.generatorOptimizer };
+  for (const [label, layer] of layers) {
+    if (layer === undefined) continue;
+    for (const [key, value] of Object.entries(layer)) {
+      const check = OPTIMIZER_CHECKS[key as keyof OptimizerConfig];
+      if (check === undefined) {
+        const known = Object.keys(OPTIMIZER_CHECKS).join(', ');
+        fail(where(label), `only ${known}`, `unknown field "${key}"`, 'Check its spelling or remove it.');
+      }
+      check(where(`${label}.${key}`), value);
     }
+    Object.assign(merged, layer);
   }
-  checkChoice(`${where}.type`, merged.type, OPTIMIZERS);
-  checkNumber(`${where}.learningRate`, merged.learningRate, '> 0', (v) => v > 0);
-  checkNumber(`${where}.beta1`, merged.beta1, 'in [0, 1)', (v) => v >= 0 && v < 1);
-  checkNumber(`${where}.beta2`, merged.beta2, 'in [0, 1)', (v) => v >= 0 && v < 1);
-  checkNumber(`${where}.epsilon`, merged.epsilon, '> 0', (v) => v > 0);
-  const { type, learningRate, beta1, beta2, epsilon } = merged;
-  return { type, learningRate, beta1, beta2, epsilon };
+  return merged;
 }
 
 /**
@@ -204,7 +214,7 @@ export function resolveDCGANConfig(options: DCGANOptions, caller = 'createDCGAN'
     fail(where('architecture'), "'dcgan'", options.architecture, 'Create this model with the factory of its own architecture.');
   }
 
-  const imageShape = checkImageShape(where('imageShape'), options.imageShape);
+  const imageShape = checkImageShape(where, options.imageShape);
   const log2Size = Math.log2(imageShape.height);
   const depth = options.depth ?? log2Size - 2;
   checkInteger(where('depth'), depth, 1, log2Size - 1, `For ${imageShape.height}x${imageShape.height} images pick 1 to ${log2Size - 1} stages; the default ${log2Size - 2} starts G at 4x4.`);
@@ -217,8 +227,11 @@ export function resolveDCGANConfig(options: DCGANOptions, caller = 'createDCGAN'
     ...stripUndefined(options),
     imageShape,
     depth,
-    generatorOptimizer: resolveOptimizer(where('generatorOptimizer'), DCGAN_DEFAULTS.generatorOptimizer, optimizer, generatorOptimizer),
-    discriminatorOptimizer: resolveOptimizer(where('discriminatorOptimizer'), DCGAN_DEFAULTS.discriminatorOptimizer, optimizer, discriminatorOptimizer),
+    generatorOptimizer: resolveOptimizer(where, [['optimizer', optimizer], ['generatorOptimizer', generatorOptimizer]]),
+    discriminatorOptimizer: resolveOptimizer(where, [
+      ['optimizer', optimizer],
+      ['discriminatorOptimizer', discriminatorOptimizer],
+    ]),
   };
   delete (config as { optimizer?: unknown }).optimizer;
 
