@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // The decode worker is its own entry: the pool starts worker threads on dist/decode-worker.*.
+  entry: { index: 'src/index.ts', 'decode-worker': 'src/decode/worker.ts' },
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: { entry: { index: 'src/index.ts' } },
   sourcemap: true,
   clean: true,
   shims: true,

@@ -10,3 +10,12 @@ export { readImageHeader, sniffFormat, type ImageFormat, type ImageHeader } from
 export { decodePng, readPngHeader, canDecodePngFast, isPng, type PngHeader, type RawImage } from './decode/png';
 export * from './transforms/resample';
 export * from './transforms/ops';
+export * from './transforms/fit';
+export { ImageDataset, type BadFile, type ExampleSource, type DatasetInfo } from './datasets/dataset';
+export { epochOrder, STREAM_DEFAULTS, type StreamOptions } from './datasets/stream';
+export { splitDataset, apportion, type SplitOptions, type SplitResult } from './datasets/split';
+export { fromArrays, arraySource, type ArrayDatasetOptions } from './datasets/arrays';
+export { writeShard, openShard, type CacheOption } from './datasets/cache';
+export { type BadFilePolicy, type FileEntry } from './datasets/files';
+export { imageFolder, emojiDataset, emojiFolder, IMAGE_EXTENSIONS, type ImageFolderOptions, type EmojiOptions } from './datasets/folder';
+export { mnistIdx, mnistPackage, readIdx, loadMnistPackage, type IdxArray, type MnistPackageOptions } from './datasets/mnist';

@@ -133,6 +133,7 @@ export function convertChannels(image: RawImage, channels: 1 | 3 | 4, background
   const scale = max / 255;
   const bg = background.map((v) => v * scale);
   const out = image.depth === 16 ? new Uint16Array(n * channels) : new Uint8Array(n * channels);
+  if (image.depth === 8 && s === 4 && channels === 3) return rgbaToRgb8(image, background);
   const alphaAt = s === 2 ? 1 : s === 4 ? 3 : -1;
   const half = max >> 1;
   for (let i = 0; i < n; i++) {
@@ -163,6 +164,28 @@ export function convertChannels(image: RawImage, channels: 1 | 3 | 4, background
     }
   }
   return { width: image.width, height: image.height, channels, depth: image.depth, data: out };
+}
+
+/** The common case of `convertChannels` (RGBA8 -> RGB8), with integer arithmetic only. */
+function rgbaToRgb8(image: RawImage, background: Rgb): RawImage {
+  const n = image.width * image.height;
+  const src = image.data;
+  const out = new Uint8Array(n * 3);
+  const [br, bg, bb] = background;
+  for (let i = 0, p = 0, o = 0; i < n; i++, p += 4, o += 3) {
+    const a = src[p + 3] as number;
+    if (a === 255) {
+      out[o] = src[p] as number;
+      out[o + 1] = src[p + 1] as number;
+      out[o + 2] = src[p + 2] as number;
+    } else {
+      const inv = 255 - a;
+      out[o] = ((src[p] as number) * a + br * inv + 127) / 255;
+      out[o + 1] = ((src[p + 1] as number) * a + bg * inv + 127) / 255;
+      out[o + 2] = ((src[p + 2] as number) * a + bb * inv + 127) / 255;
+    }
+  }
+  return { width: image.width, height: image.height, channels: 3, depth: 8, data: out };
 }
 
 async function decodeRaw(bytes: Uint8Array, options: DecodeOptions, depth: 8 | 16): Promise<RawImage> {

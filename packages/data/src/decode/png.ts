@@ -105,46 +105,44 @@ export function canDecodePngFast(bytes: Uint8Array): boolean {
   return true;
 }
 
-function paeth(a: number, b: number, c: number): number {
-  const p = a + b - c;
-  const pa = p > a ? p - a : a - p;
-  const pb = p > b ? p - b : b - p;
-  const pc = p > c ? p - c : c - p;
-  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-}
-
-/** Undo the row filters in place; `raw` holds `height` rows of `1 + stride` bytes. */
+/**
+ * Undo the row filters; `raw` holds `height` rows of `1 + stride` bytes (filter type first).
+ * One loop per filter type, the first `bpp` bytes of a row handled apart, and an all-zero row
+ * above the first, so the inner loops carry no branches.
+ */
 function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number): Uint8Array {
   const out = new Uint8Array(height * stride);
+  const zero = new Uint8Array(stride);
   for (let y = 0; y < height; y++) {
     const type = raw[y * (stride + 1)];
     const src = y * (stride + 1) + 1;
     const dst = y * stride;
-    const up = dst - stride;
+    const line = raw.subarray(src, src + stride);
+    const cur = out.subarray(dst, dst + stride);
+    const prev = y > 0 ? out.subarray(dst - stride, dst) : zero;
     if (type === 0) {
-      out.set(raw.subarray(src, src + stride), dst);
+      cur.set(line);
     } else if (type === 1) {
-      for (let i = 0; i < stride; i++) {
-        const a = i >= bpp ? (out[dst + i - bpp] as number) : 0;
-        out[dst + i] = ((raw[src + i] as number) + a) & 0xff;
-      }
+      for (let i = 0; i < bpp; i++) cur[i] = line[i] as number;
+      for (let i = bpp; i < stride; i++) cur[i] = ((line[i] as number) + (cur[i - bpp] as number)) & 0xff;
     } else if (type === 2) {
-      for (let i = 0; i < stride; i++) {
-        const b = y > 0 ? (out[up + i] as number) : 0;
-        out[dst + i] = ((raw[src + i] as number) + b) & 0xff;
-      }
+      for (let i = 0; i < stride; i++) cur[i] = ((line[i] as number) + (prev[i] as number)) & 0xff;
     } else if (type === 3) {
-      for (let i = 0; i < stride; i++) {
-        const a = i >= bpp ? (out[dst + i - bpp] as number) : 0;
-        const b = y > 0 ? (out[up + i] as number) : 0;
-        out[dst + i] = ((raw[src + i] as number) + ((a + b) >> 1)) & 0xff;
+      for (let i = 0; i < bpp; i++) cur[i] = ((line[i] as number) + ((prev[i] as number) >> 1)) & 0xff;
+      for (let i = bpp; i < stride; i++) {
+        cur[i] = ((line[i] as number) + (((cur[i - bpp] as number) + (prev[i] as number)) >> 1)) & 0xff;
       }
     } else if (type === 4) {
-      for (let i = 0; i < stride; i++) {
-        const a = i >= bpp ? (out[dst + i - bpp] as number) : 0;
-        const b = y > 0 ? (out[up + i] as number) : 0;
-        const c = i >= bpp && y > 0 ? (out[up + i - bpp] as number) : 0;
-        out[dst + i] = ((raw[src + i] as number) + paeth(a, b, c)) & 0xff;
+      for (let i = 0; i < bpp; i++) cur[i] = ((line[i] as number) + (prev[i] as number)) & 0xff;
+      for (let i = bpp; i < stride; i++) {
+        const a = cur[i - bpp] as number;
+        const b = prev[i] as number;
+        const c = prev[i - bpp] as number;
+        const p = a + b - c;
+        const pa = p > a ? p - a : a - p;
+        const pb = p > b ? p - b : b - p;
+        const pc = p > c ? p - c : c - p;
+        cur[i] = ((line[i] as number) + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 0xff;
       }
     } else {
       throw new Error(`corrupt PNG data: unknown row filter ${String(type)} in row ${y}`);

@@ -119,31 +119,50 @@ export function resizeHwc(
   const tx = computeTaps(width, outW, method, antialias);
   const ty = computeTaps(height, outH, method, antialias);
 
-  // 1. Horizontal pass: [h, w, c] -> [h, outW, c].
-  const mid = new Float32Array(height * outW * channels);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < outW; x++) {
-      const s = tx.start[x] as number;
-      const n = tx.count[x] as number;
+  // Run the pass that shrinks the data first (fewer multiply-adds in the second pass).
+  const rowFirst = outH * width <= height * outW;
+  if (rowFirst) {
+    const mid = verticalPass(src, width * channels, ty); // [outH, W, C]
+    return horizontalPass(mid, outH, width, channels, tx); // [outH, outW, C]
+  }
+  const mid = horizontalPass(src, height, width, channels, tx); // [H, outW, C]
+  return verticalPass(mid, outW * channels, ty); // [outH, outW, C]
+}
+
+/** `[H, W, C]` -> `[H, outW, C]`. */
+function horizontalPass(src: Samples, height: number, width: number, channels: number, tx: Taps): Float32Array {
+  const outW = tx.outSize;
+  const out = new Float32Array(height * outW * channels);
+  const xw = tx.weights;
+  const xm = tx.maxTaps;
+  for (let x = 0; x < outW; x++) {
+    const n = tx.count[x] as number;
+    const first = (tx.start[x] as number) * channels;
+    for (let y = 0; y < height; y++) {
+      const rowIn = y * width * channels + first;
       const o = (y * outW + x) * channels;
       for (let c = 0; c < channels; c++) {
         let acc = 0;
-        for (let k = 0; k < n; k++) acc += (tx.weights[x * tx.maxTaps + k] as number) * (src[(y * width + s + k) * channels + c] as number);
-        mid[o + c] = acc;
+        for (let k = 0, at = rowIn + c; k < n; k++, at += channels) acc += (xw[x * xm + k] as number) * (src[at] as number);
+        out[o + c] = acc;
       }
     }
   }
+  return out;
+}
 
-  // 2. Vertical pass: [h, outW, c] -> [outH, outW, c].
-  const out = new Float32Array(outH * outW * channels);
-  const row = outW * channels;
+/** `[H, rowLength]` -> `[outH, rowLength]`: contiguous rows, so the inner loop streams. */
+function verticalPass(src: Samples, rowLength: number, ty: Taps): Float32Array {
+  const outH = ty.outSize;
+  const out = new Float32Array(outH * rowLength);
   for (let y = 0; y < outH; y++) {
     const s = ty.start[y] as number;
     const n = ty.count[y] as number;
+    const o = y * rowLength;
     for (let k = 0; k < n; k++) {
       const w = ty.weights[y * ty.maxTaps + k] as number;
-      const from = (s + k) * row;
-      for (let i = 0; i < row; i++) out[y * row + i] = (out[y * row + i] as number) + w * (mid[from + i] as number);
+      const from = (s + k) * rowLength;
+      for (let i = 0; i < rowLength; i++) out[o + i] = (out[o + i] as number) + w * (src[from + i] as number);
     }
   }
   return out;
@@ -161,9 +180,10 @@ export function resizeHwcUint8(
   if (size[0] === height && size[1] === width) return src;
   const f = resizeHwc(src, height, width, channels, size, options);
   const out = new Uint8Array(f.length);
+  // A Uint8Array store truncates (and wraps out-of-range values), so add 0.5 and clamp first.
   for (let i = 0; i < f.length; i++) {
-    const v = Math.round(f[i] as number);
-    out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    const v = (f[i] as number) + 0.5;
+    out[i] = v < 0 ? 0 : v >= 255 ? 255 : v;
   }
   return out;
 }
