@@ -6,6 +6,7 @@ import { createLogger, initBackend, isGensynthError, type Logger } from '@gensyn
 import { listCheckpoints, loadCheckpoint } from './checkpoint/store';
 import { readMetrics } from './metrics-log';
 import { resume, train } from './trainer';
+import { decodeEvent, imagesOf, readRecords, scalarsOf } from './testing/event-reader';
 import { ArrayDataset, loadSmallMnist } from './testing/mnist-dataset';
 import { TinyGan, type TinyGanConfig } from './testing/tiny-gan';
 
@@ -15,6 +16,7 @@ const quiet: Logger = createLogger('silent');
 
 beforeAll(async () => {
   await initBackend({ force: 'cpu', logger: quiet });
+  tf.env().set('IS_TEST', true); // silences tfjs's hint to install tfjs-node
   const { pixels, labels } = loadSmallMnist(60);
   dataset = new ArrayDataset(pixels, labels);
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'gensynth-train-'));
@@ -73,6 +75,16 @@ describe('train and resume', () => {
     });
     second.model.dispose();
     expect(second.step).toBe(2 * n);
+    const eventFiles = (await fs.readdir(path.join(splitDir, 'events'))).sort();
+    expect(eventFiles).toHaveLength(2);
+    const resumedEvents = readRecords(
+      await fs.readFile(path.join(splitDir, 'events', eventFiles[1] as string)),
+    );
+    // TensorBoard drops older events from this step on: the resumed run logs them again.
+    expect(decodeEvent(resumedEvents[1] as Buffer)).toMatchObject({
+      step: n + 1,
+      sessionStatus: 1,
+    });
 
     const a = lossesByStep(await readMetrics(path.join(straightDir, 'metrics.jsonl')));
     const b = lossesByStep(await readMetrics(path.join(splitDir, 'metrics.jsonl')));
@@ -85,7 +97,7 @@ describe('train and resume', () => {
     expect(a.get(1)?.['loss/d']).not.toBe(a.get(2 * n)?.['loss/d']);
   });
 
-  it('resumes from the checkpoint LATEST names, mid-epoch, and continues the data order', async () => {
+  it('stores the data cursor mid-epoch: epoch 1, index 24 after 10 batches of 8 from 60 images', async () => {
     const runDir = path.join(tmp, 'mid-epoch');
     // 60 images, batch 8: an epoch is 7 batches, so step 10 is mid-epoch.
     const run = await train({
@@ -170,6 +182,28 @@ describe('train and resume', () => {
     expect(records.map((r) => r.step)).toEqual([5, 10, 10, 15, 20, 20]);
     expect(records[2]).toMatchObject({ step: 10, fid: 10 });
     expect(records.every((r) => typeof r.time === 'number')).toBe(true);
+
+    const eventFile = path.join(runDir, 'events', events[0] as string);
+    const decoded = readRecords(await fs.readFile(eventFile)).map(decodeEvent);
+    const lossEvents = scalarsOf(decoded).filter((e) => e.tag === 'loss/d');
+    const lossRecords = records.filter((r) => 'loss/d' in r);
+    expect(lossEvents.map((e) => e.step)).toEqual([5, 10, 15, 20]);
+    expect(lossEvents.map((e) => e.value)).toEqual(
+      lossRecords.map((r) => Math.fround(r['loss/d'] as number)),
+    );
+    expect(scalarsOf(decoded).filter((e) => e.tag === 'fid')).toEqual([
+      { step: 10, tag: 'fid', value: 10 },
+      { step: 20, tag: 'fid', value: 5 },
+    ]);
+    const images = imagesOf(decoded);
+    expect(images.map((i) => [i.step, i.tag, i.height, i.width, i.colorspace])).toEqual([
+      [10, 'samples', 20, 20, 1], // 2x2 tiles of 7 px with 2 px padding: 2*7 + 3*2
+      [20, 'samples', 20, 20, 1],
+    ]);
+    expect(
+      images[1]?.png.equals(await fs.readFile(path.join(runDir, 'samples', 'step-000020.png'))),
+    ).toBe(true);
+
     const report = await fs.readFile(path.join(runDir, 'report.html'), 'utf8');
     expect(report).toContain('<svg');
     expect(report).toContain('data:image/png;base64,');
