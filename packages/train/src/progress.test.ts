@@ -1,0 +1,44 @@
+import { createProgress, formatProgressLine } from './progress';
+
+function capture(isTTY: boolean) {
+  const chunks: string[] = [];
+  return { chunks, stream: { write: (t: string) => chunks.push(t), isTTY } };
+}
+
+describe('formatProgressLine', () => {
+  it('formats step, values with 4 decimals and ms/step with 1', () => {
+    const line = formatProgressLine({
+      step: 1200,
+      totalSteps: 5000,
+      values: { 'loss/d': 1.23454, 'loss/g': 0.6789 },
+      msPerStep: 41.25,
+    });
+    expect(line).toBe('step 1200/5000 | loss/d 1.2345 | loss/g 0.6789 | 41.3 ms/step');
+  });
+});
+
+describe('createProgress', () => {
+  it('draws a bar redrawn in place on a TTY and ends the line when done', () => {
+    const { chunks, stream } = capture(true);
+    const progress = createProgress('auto', stream);
+    progress.update({ step: 1, totalSteps: 4, values: { 'loss/d': 1 }, msPerStep: 2 });
+    progress.update({ step: 2, totalSteps: 4 });
+    progress.done();
+    expect(chunks[0]).toBe('\r[######------------------] step 1/4 | loss/d 1.0000 | 2.0 ms/step');
+    // The second draw keeps the last values and moves the bar to half.
+    expect(chunks[1]).toBe('\r[############------------] step 2/4 | loss/d 1.0000 | 2.0 ms/step');
+    expect(chunks[2]).toBe('\n');
+  });
+
+  it('prints plain lines when the stream is not a TTY, and nothing for none', () => {
+    const lines = capture(false);
+    createProgress('auto', lines.stream).update({ step: 3, totalSteps: 3 });
+    expect(lines.chunks).toEqual(['step 3/3\n']);
+    const silent = capture(true);
+    const none = createProgress('none', silent.stream);
+    none.update({ step: 1, totalSteps: 2 });
+    none.message('x');
+    none.done();
+    expect(silent.chunks).toEqual([]);
+  });
+});
