@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { TSC_PROJECTS, writeConsumer } from './lib/consumer.mjs';
+import { manifestProblems } from './lib/manifest.mjs';
+import { classifyTscErrors } from './lib/tsc-output.mjs';
 import { heading, indent, run, secs } from './lib/proc.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -60,11 +62,11 @@ async function timed(label, fn) {
   return value;
 }
 
-function discoverPackages() {
+function discoverPackages(all = false) {
   const dir = path.join(root, 'packages');
   return readdirSync(dir)
     .filter((folder) => existsSync(path.join(dir, folder, 'package.json')))
-    .filter((folder) => !only || only.has(folder))
+    .filter((folder) => all || !only || only.has(folder))
     .map((folder) => {
       const manifest = JSON.parse(readFileSync(path.join(dir, folder, 'package.json'), 'utf8'));
       return { folder, dir: path.join(dir, folder), name: manifest.name, manifest };
@@ -104,6 +106,14 @@ function pack(pkg, destination) {
     if (!files.includes(normalized)) fail(pkg.name, `bin ${binPath} is missing from the tarball`);
     else if (!readFileSync(path.join(pkg.dir, normalized), 'utf8').startsWith('#!')) {
       fail(pkg.name, `bin ${binPath} does not start with a #! line, so it cannot run as a command`);
+    }
+  }
+  for (const file of files.filter((name) => /\.[cm]?js$/.test(name))) {
+    if (/Copyright \d{4} Google LLC/.test(readFileSync(path.join(pkg.dir, file), 'utf8'))) {
+      fail(
+        pkg.name,
+        `${file} carries tfjs's licence header: tfjs got bundled. Import it as a peer.`,
+      );
     }
   }
   const tarball = path.join(destination, info.filename);
@@ -205,10 +215,18 @@ function checkRuntime(consumerDir, packages) {
 function checkTypes(consumerDir) {
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   for (const [label, project] of Object.entries(TSC_PROJECTS)) {
-    const result = run('node', [tsc, '-p', project], { cwd: consumerDir });
-    process.stdout.write(`   tsc (${label}): ${result.status === 0 ? 'ok' : 'ERRORS'}\n`);
-    if (result.status !== 0) {
-      fail('types', `tsc -p ${project} failed:\n${indent(result.stdout + result.stderr)}`);
+    const result = run('node', [tsc, '-p', project, '--pretty', 'false'], { cwd: consumerDir });
+    const { ours, thirdParty } = classifyTscErrors(result.stdout + result.stderr);
+    const ignored =
+      thirdParty > 0 ? ` (${thirdParty} errors inside tfjs/third-party .d.ts ignored)` : '';
+    process.stdout.write(`   tsc (${label}): ${ours.length === 0 ? 'ok' : 'ERRORS'}${ignored}\n`);
+    if (ours.length > 0) {
+      fail('types', `tsc -p ${project} failed:\n${indent(ours.join('\n'))}`);
+    } else if (result.status !== 0 && thirdParty === 0) {
+      fail(
+        'types',
+        `tsc -p ${project} exited ${result.status}:\n${indent(result.stdout + result.stderr)}`,
+      );
     }
   }
 }
@@ -247,8 +265,10 @@ async function main() {
   try {
     if (!flag('--no-build') && !(await timed('build', () => build(packages)))) return;
     const tarballs = new Map();
-    await timed('npm pack', () => {
+    const siblings = new Map(discoverPackages(true).map((pkg) => [pkg.name, pkg.manifest.version]));
+    await timed('manifests and npm pack', () => {
       for (const pkg of packages) {
+        for (const problem of manifestProblems(pkg.manifest, siblings)) fail(pkg.name, problem);
         const tarball = pack(pkg, tarballDir);
         if (tarball) tarballs.set(pkg.name, tarball);
       }
