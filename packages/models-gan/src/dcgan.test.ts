@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { deriveSeed, expectNoLeaks, initBackend, silentLogger, setLogger } from '@gensynth/core';
-import { createDCGAN, createGanFromConfig, type DCGAN } from './dcgan';
+import { createDCGAN, type DCGAN } from './dcgan';
 import type { DCGANOptions } from './options';
 import type { GanLossName } from './losses';
 
@@ -20,20 +20,33 @@ beforeAll(async () => {
 
 /** A seeded batch of images in [-1, 1]. */
 function makeBatch(seed: number, n = 4, size = 16, channels = 1) {
-  return { images: tf.tidy(() => tf.randomUniform([n, size, size, channels], -1, 1, 'float32', seed)) as tf.Tensor4D };
+  return {
+    images: tf.tidy(() =>
+      tf.randomUniform([n, size, size, channels], -1, 1, 'float32', seed),
+    ) as tf.Tensor4D,
+  };
 }
 
 /** Run a step and return its losses as plain numbers, disposing the scalars. */
-function step(model: DCGAN, images: tf.Tensor4D, index: number, rootSeed = 99): Record<string, number> {
+function step(
+  model: DCGAN,
+  images: tf.Tensor4D,
+  index: number,
+  rootSeed = 99,
+): Record<string, number> {
   const out = model.trainStep({ images }, { step: index, seed: deriveSeed(rootSeed, index) });
-  const values = Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.dataSync()[0] as number]));
+  const values = Object.fromEntries(
+    Object.entries(out).map(([k, t]) => [k, t.dataSync()[0] as number]),
+  );
   tf.dispose(Object.values(out));
   return values;
 }
 
 function weightsOf(model: DCGAN): Float32Array[] {
   const { generator, discriminator } = model.networks();
-  return [...generator.getWeights(), ...discriminator.getWeights()].map((w) => w.dataSync() as Float32Array);
+  return [...generator.getWeights(), ...discriminator.getWeights()].map(
+    (w) => w.dataSync() as Float32Array,
+  );
 }
 
 describe('createDCGAN shapes', () => {
@@ -81,8 +94,18 @@ describe('createDCGAN shapes', () => {
 
   it('exposes a JSON config with family gan and the resolved defaults', () => {
     const model = createDCGAN(TINY);
-    expect(model.config).toMatchObject({ family: 'gan', architecture: 'dcgan', loss: 'non-saturating' });
-    expect(model.config.generatorOptimizer).toEqual({ type: 'adam', learningRate: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 });
+    expect(model.config).toMatchObject({
+      family: 'gan',
+      architecture: 'dcgan',
+      loss: 'non-saturating',
+    });
+    expect(model.config.generatorOptimizer).toEqual({
+      type: 'adam',
+      learningRate: 2e-4,
+      beta1: 0.5,
+      beta2: 0.999,
+      epsilon: 1e-8,
+    });
     expect(JSON.parse(JSON.stringify(model.config))).toEqual(model.config);
     expect(Object.isFrozen(model.config)).toBe(true);
     model.dispose();
@@ -111,11 +134,25 @@ describe('DCGAN.trainStep memory', () => {
   });
 
   it('leaks nothing with WGAN-GP, R1 and layer norm in D', async () => {
-    const model = createDCGAN({ ...TINY, loss: 'wgan-gp', r1Gamma: 1, discriminatorNormalization: 'layer' });
+    const model = createDCGAN({
+      ...TINY,
+      loss: 'wgan-gp',
+      r1Gamma: 1,
+      discriminatorNormalization: 'layer',
+    });
     const batch = makeBatch(2);
     step(model, batch.images, 0);
-    const out = await expectNoLeaks(() => model.trainStep(batch, { step: 1, seed: 3 }), { allowReturned: 6 });
-    expect(Object.keys(out).sort()).toEqual(['d/fake', 'd/real', 'loss/d', 'loss/g', 'loss/gp', 'loss/r1']);
+    const out = await expectNoLeaks(() => model.trainStep(batch, { step: 1, seed: 3 }), {
+      allowReturned: 6,
+    });
+    expect(Object.keys(out).sort()).toEqual([
+      'd/fake',
+      'd/real',
+      'loss/d',
+      'loss/g',
+      'loss/gp',
+      'loss/r1',
+    ]);
     tf.dispose(Object.values(out));
     batch.images.dispose();
     model.dispose();
@@ -162,11 +199,17 @@ describe('DCGAN.trainStep smoke runs', () => {
   });
 
   it('keeps WGAN critic weights inside [-clip, clip]', () => {
-    const model = createDCGAN({ ...TINY, loss: 'wgan', wganClipValue: 0.01, optimizer: { learningRate: 0.05 } });
+    const model = createDCGAN({
+      ...TINY,
+      loss: 'wgan',
+      wganClipValue: 0.01,
+      optimizer: { learningRate: 0.05 },
+    });
     const batch = makeBatch(5);
     step(model, batch.images, 0);
     const critic = model.networks().discriminator.trainableWeights.map((w) => w.read().dataSync());
-    for (const w of critic) expect(Math.max(...Array.from(w).map(Math.abs))).toBeLessThanOrEqual(0.01 + 1e-7);
+    for (const w of critic)
+      expect(Math.max(...Array.from(w).map(Math.abs))).toBeLessThanOrEqual(0.01 + 1e-7);
     batch.images.dispose();
     model.dispose();
   });

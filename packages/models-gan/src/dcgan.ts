@@ -56,7 +56,11 @@ function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
  * gradients by position, so every step must present the same variables in the same order; a
  * variable without a gradient gets zeros instead of being left out.
  */
-function applyInOrder(optimizer: tf.Optimizer, variables: tf.Variable[], grads: tf.NamedTensorMap): void {
+function applyInOrder(
+  optimizer: tf.Optimizer,
+  variables: tf.Variable[],
+  grads: tf.NamedTensorMap,
+): void {
   const ordered: tf.NamedTensorMap = {};
   for (const v of variables) ordered[v.name] = grads[v.name] ?? tf.zerosLike(v);
   optimizer.applyGradients(ordered);
@@ -93,7 +97,13 @@ class DCGANModel implements DCGAN {
 
     return tf.tidy(() => {
       const out: Record<string, tf.Scalar> = {};
-      const latents = tf.randomNormal([batchSize, config.latentDim], 0, 1, 'float32', seedOf(STREAM_LATENTS)); // [B, Z]
+      const latents = tf.randomNormal(
+        [batchSize, config.latentDim],
+        0,
+        1,
+        'float32',
+        seedOf(STREAM_LATENTS),
+      ); // [B, Z]
 
       // 1. Discriminator update, G frozen.
       const fakeImages = G.apply(latents, { training: true }) as tf.Tensor4D; // [B, H, W, C]
@@ -106,7 +116,13 @@ class DCGANModel implements DCGAN {
         out['d/fake'] = tf.keep(tf.mean(fakeLogits));
         let loss: tf.Scalar = tf.add(terms.real, terms.fake);
         if (gradientPenaltyOn) {
-          const alpha = tf.randomUniform([batchSize, 1, 1, 1], 0, 1, 'float32', seedOf(STREAM_INTERPOLATION));
+          const alpha = tf.randomUniform(
+            [batchSize, 1, 1, 1],
+            0,
+            1,
+            'float32',
+            seedOf(STREAM_INTERPOLATION),
+          );
           const penalty = gradientPenalty(critic, realImages, fakeImages, alpha);
           out['loss/gp'] = tf.keep(penalty);
           loss = tf.add(loss, tf.mul(config.gradientPenaltyWeight, penalty));
@@ -141,12 +157,21 @@ class DCGANModel implements DCGAN {
   sample(n: number, options: SampleOptions = {}): tf.Tensor4D {
     this.assertLive('sample');
     if (!Number.isInteger(n) || n < 1) {
-      throw invalidArgument('DCGAN.sample(n)', 'a positive integer', n, 'Pass how many images you want, e.g. 16.');
+      throw invalidArgument(
+        'DCGAN.sample(n)',
+        'a positive integer',
+        n,
+        'Pass how many images you want, e.g. 16.',
+      );
     }
     const { latents, seed } = options;
     if (latents !== undefined) {
       const expected = [n, this.config.latentDim];
-      if (latents.rank !== 2 || latents.shape[0] !== n || latents.shape[1] !== this.config.latentDim) {
+      if (
+        latents.rank !== 2 ||
+        latents.shape[0] !== n ||
+        latents.shape[1] !== this.config.latentDim
+      ) {
         throw new GensynthError('SHAPE_MISMATCH', {
           where: 'DCGAN.sample(options.latents)',
           expected: `shape ${describeValue(expected)} (n, latentDim)`,
@@ -156,7 +181,10 @@ class DCGANModel implements DCGAN {
       }
     }
     if (options.labels !== undefined) {
-      warnOnce('models-gan:dcgan-labels', 'DCGAN.sample: the DCGAN is unconditional; labels are ignored.');
+      warnOnce(
+        'models-gan:dcgan-labels',
+        'DCGAN.sample: the DCGAN is unconditional; labels are ignored.',
+      );
     }
     return tf.tidy(() => {
       const z = latents ?? tf.randomNormal([n, this.config.latentDim], 0, 1, 'float32', seed); // [n, Z]
@@ -208,7 +236,10 @@ class DCGANModel implements DCGAN {
       throw new GensynthError('SHAPE_MISMATCH', {
         where: 'DCGAN.trainStep(batch.images)',
         expected: `a float32 tensor of shape [B, ${height}, ${width}, ${channels}] in [-1, 1]`,
-        received: images instanceof tf.Tensor ? `shape ${describeValue(images.shape)}` : describeValue(images),
+        received:
+          images instanceof tf.Tensor
+            ? `shape ${describeValue(images.shape)}`
+            : describeValue(images),
         fix: `Resize the dataset to ${height}x${width} with ${channels} channel(s), or create the model with imageShape matching the data.`,
       });
     }
@@ -244,5 +275,7 @@ export function createGanFromConfig(config: ModelConfig): DCGAN {
       fix: 'Pass the `config` of a model made by createDCGAN, or use the factory of the other family.',
     });
   }
-  return new DCGANModel(resolveDCGANConfig(config as unknown as DCGANOptions, 'createGanFromConfig'));
+  return new DCGANModel(
+    resolveDCGANConfig(config as unknown as DCGANOptions, 'createGanFromConfig'),
+  );
 }

@@ -20,4 +20,5 @@ export {
   PenaltySafeLeakyReLU,
   twiceDifferentiableLeakyRelu,
 } from './networks';
+export { ReplayableAdamOptimizer, createOptimizer } from './optimizers';
 export * from './losses';

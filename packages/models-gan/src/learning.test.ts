@@ -11,7 +11,19 @@ describe('DCGAN learning', () => {
   it('moves its samples toward a constant 8x8 blob within 40 steps', () => {
     // Every training image is the same: a bright 4x4 square (+1) on a dark background (-1).
     const target = tf.tidy(() =>
-      tf.reshape(tf.sub(tf.mul(tf.pad(tf.ones([4, 4]), [[2, 2], [2, 2]]), 2), 1), [1, 8, 8, 1]),
+      tf.reshape(
+        tf.sub(
+          tf.mul(
+            tf.pad(tf.ones([4, 4]), [
+              [2, 2],
+              [2, 2],
+            ]),
+            2,
+          ),
+          1,
+        ),
+        [1, 8, 8, 1],
+      ),
     ) as tf.Tensor4D;
     const images = tf.tile(target, [8, 1, 1, 1]) as tf.Tensor4D; // [8, 8, 8, 1]
     const model = createDCGAN({
@@ -26,7 +38,9 @@ describe('DCGAN learning', () => {
     const distance = () =>
       tf.tidy(() => {
         const samples = model.sample(64, { seed: 1 }); // [64, 8, 8, 1]
-        return tf.mean(tf.square(tf.sub(tf.mean(samples, 0, true), target))).dataSync()[0] as number;
+        return tf
+          .mean(tf.square(tf.sub(tf.mean(samples, 0, true), target)))
+          .dataSync()[0] as number;
       });
 
     const before = distance(); // ≈ 1: untrained samples sit near 0, the blob is ±1

@@ -170,7 +170,11 @@ export const GAN_LOSS_NAMES: readonly GanLossName[] = Object.freeze([
 
 /** The objectives by name. `wgan-gp` shares WGAN's losses; its penalty is added separately. */
 export const ganLosses: Readonly<Record<GanLossName, GanObjective>> = Object.freeze({
-  'non-saturating': { name: 'non-saturating', discriminator: nonSaturatingDTerms, generator: nonSaturatingGLoss },
+  'non-saturating': {
+    name: 'non-saturating',
+    discriminator: nonSaturatingDTerms,
+    generator: nonSaturatingGLoss,
+  },
   minimax: { name: 'minimax', discriminator: nonSaturatingDTerms, generator: minimaxGLoss },
   hinge: { name: 'hinge', discriminator: hingeDTerms, generator: hingeGLoss },
   wgan: { name: 'wgan', discriminator: wganDTerms, generator: wganGLoss },

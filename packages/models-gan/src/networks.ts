@@ -78,7 +78,11 @@ function normalization(
     return tfl.layers.batchNormalization({
       momentum: config.batchNormMomentum,
       epsilon: 1e-5,
-      gammaInitializer: tfl.initializers.randomNormal({ mean: 1, stddev: INIT_STDDEV, seed: seeds.next() }),
+      gammaInitializer: tfl.initializers.randomNormal({
+        mean: 1,
+        stddev: INIT_STDDEV,
+        seed: seeds.next(),
+      }),
     });
   }
   if (kind === 'layer') {
@@ -90,7 +94,9 @@ function normalization(
 
 function activation(kind: ActivationName, slope: number, penaltySafe: boolean): tfl.layers.Layer {
   if (kind === 'leakyRelu') {
-    return penaltySafe ? new PenaltySafeLeakyReLU({ slope }) : tfl.layers.leakyReLU({ alpha: slope });
+    return penaltySafe
+      ? new PenaltySafeLeakyReLU({ slope })
+      : tfl.layers.leakyReLU({ alpha: slope });
   }
   return tfl.layers.activation({ activation: kind });
 }
@@ -114,7 +120,11 @@ export function buildGenerator(config: DCGANConfig): tfl.LayersModel {
 
   const latents = tfl.input({ shape: [config.latentDim], name: 'latents' }); // [B, Z]
   let x = apply(
-    tfl.layers.dense({ units: start * start * topFilters, useBias, kernelInitializer: seeds.kernel() }),
+    tfl.layers.dense({
+      units: start * start * topFilters,
+      useBias,
+      kernelInitializer: seeds.kernel(),
+    }),
     latents,
   );
   x = apply(tfl.layers.reshape({ targetShape: [start, start, topFilters] }), x); // [B, s, s, F']
@@ -144,7 +154,8 @@ export function buildGenerator(config: DCGANConfig): tfl.LayersModel {
 
 /** The discriminator: images `[B, H, W, C]` in [-1, 1] -> logits `[B, 1]` (no sigmoid). */
 export function buildDiscriminator(config: DCGANConfig, penaltySafe: boolean): tfl.LayersModel {
-  const { imageShape, depth, kernelSize, discriminatorFilters, discriminatorNormalization } = config;
+  const { imageShape, depth, kernelSize, discriminatorFilters, discriminatorNormalization } =
+    config;
   const seeds = new LayerSeeds(config.seed, DISCRIMINATOR);
   const images = tfl.input({
     shape: [imageShape.height, imageShape.width, imageShape.channels],

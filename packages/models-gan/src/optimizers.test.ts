@@ -55,8 +55,20 @@ describe('ReplayableAdamOptimizer', () => {
   });
 
   it('is what createOptimizer builds for Adam; SGD comes from tfjs', () => {
-    const adam = createOptimizer({ type: 'adam', learningRate: 1e-3, beta1: 0.5, beta2: 0.9, epsilon: 1e-8 });
-    const sgd = createOptimizer({ type: 'sgd', learningRate: 1e-3, beta1: 0.5, beta2: 0.9, epsilon: 1e-8 });
+    const adam = createOptimizer({
+      type: 'adam',
+      learningRate: 1e-3,
+      beta1: 0.5,
+      beta2: 0.9,
+      epsilon: 1e-8,
+    });
+    const sgd = createOptimizer({
+      type: 'sgd',
+      learningRate: 1e-3,
+      beta1: 0.5,
+      beta2: 0.9,
+      epsilon: 1e-8,
+    });
     expect(adam).toBeInstanceOf(ReplayableAdamOptimizer);
     expect(sgd).toBeInstanceOf(tf.SGDOptimizer);
     adam.dispose();

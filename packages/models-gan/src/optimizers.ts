@@ -19,7 +19,9 @@ interface AdamInternals {
 
 /** Adam (Kingma & Ba 2015, arXiv:1412.6980) with resume-exact bias correction. */
 export class ReplayableAdamOptimizer extends tf.AdamOptimizer {
-  override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
+  override applyGradients(
+    variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0],
+  ): void {
     const internals = this as unknown as AdamInternals;
     const { accBeta1, accBeta2 } = internals;
     if (accBeta1 instanceof tf.Variable && accBeta2 instanceof tf.Variable) {
@@ -35,5 +37,10 @@ export class ReplayableAdamOptimizer extends tf.AdamOptimizer {
 /** The optimizer a resolved config asks for. */
 export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
   if (config.type === 'sgd') return tf.train.sgd(config.learningRate);
-  return new ReplayableAdamOptimizer(config.learningRate, config.beta1, config.beta2, config.epsilon);
+  return new ReplayableAdamOptimizer(
+    config.learningRate,
+    config.beta1,
+    config.beta2,
+    config.epsilon,
+  );
 }

@@ -10,7 +10,11 @@ export type NormalizationName = 'batch' | 'layer' | 'none';
 export type ActivationName = 'relu' | 'leakyRelu' | 'elu';
 export type OptimizerName = 'adam' | 'sgd';
 
-export const NORMALIZATIONS: readonly NormalizationName[] = Object.freeze(['batch', 'layer', 'none']);
+export const NORMALIZATIONS: readonly NormalizationName[] = Object.freeze([
+  'batch',
+  'layer',
+  'none',
+]);
 export const ACTIVATIONS: readonly ActivationName[] = Object.freeze(['relu', 'leakyRelu', 'elu']);
 export const OPTIMIZERS: readonly OptimizerName[] = Object.freeze(['adam', 'sgd']);
 
@@ -61,7 +65,9 @@ export type DCGANConfig = {
 type Tunable = Omit<DCGANConfig, 'family' | 'architecture' | 'imageShape' | 'depth'>;
 
 /** Options of `createDCGAN`: `imageShape` is required, everything else has a default. */
-export type DCGANOptions = Partial<Omit<Tunable, 'generatorOptimizer' | 'discriminatorOptimizer'>> & {
+export type DCGANOptions = Partial<
+  Omit<Tunable, 'generatorOptimizer' | 'discriminatorOptimizer'>
+> & {
   imageShape: ImageShape;
   /** Default: log2(height) - 2, so G starts at 4x4. */
   depth?: number;
@@ -131,7 +137,12 @@ function checkInteger(where: string, value: unknown, min: number, max: number, f
   }
 }
 
-function checkNumber(where: string, value: unknown, range: string, ok: (v: number) => boolean): void {
+function checkNumber(
+  where: string,
+  value: unknown,
+  range: string,
+  ok: (v: number) => boolean,
+): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
     fail(where, `a finite number ${range}`, describeValue(value), `Pass a number ${range}.`);
   }
@@ -147,7 +158,10 @@ function checkChoice<T extends string>(where: string, value: unknown, allowed: r
 function checkImageShape(where: (field: string) => string, shape: unknown): ImageShape {
   const s = shape as Partial<ImageShape> | undefined;
   const size = s?.height;
-  const isPow2 = Number.isInteger(size) && (size as number) >= 8 && ((size as number) & ((size as number) - 1)) === 0;
+  const isPow2 =
+    Number.isInteger(size) &&
+    (size as number) >= 8 &&
+    ((size as number) & ((size as number) - 1)) === 0;
   if (typeof s !== 'object' || s === null || !isPow2 || s.width !== size || size! > 1024) {
     fail(
       where('imageShape'),
@@ -158,7 +172,12 @@ function checkImageShape(where: (field: string) => string, shape: unknown): Imag
     );
   }
   if (s.channels !== 1 && s.channels !== 3 && s.channels !== 4) {
-    fail(where('imageShape.channels'), 'one of 1, 3, 4', s.channels, 'Pass 1 for grey, 3 for RGB, 4 for RGBA.');
+    fail(
+      where('imageShape.channels'),
+      'one of 1, 3, 4',
+      s.channels,
+      'Pass 1 for grey, 3 for RGB, 4 for RGBA.',
+    );
   }
   return { height: size as number, width: size as number, channels: s.channels as 1 | 3 | 4 };
 }
@@ -183,7 +202,12 @@ function resolveOptimizer(
       const check = OPTIMIZER_CHECKS[key as keyof OptimizerConfig];
       if (check === undefined) {
         const known = Object.keys(OPTIMIZER_CHECKS).join(', ');
-        fail(where(label), `only ${known}`, `unknown field "${key}"`, 'Check its spelling or remove it.');
+        fail(
+          where(label),
+          `only ${known}`,
+          `unknown field "${key}"`,
+          'Check its spelling or remove it.',
+        );
       }
       check(where(`${label}.${key}`), value);
     }
@@ -199,25 +223,51 @@ function resolveOptimizer(
 export function resolveDCGANConfig(options: DCGANOptions, caller = 'createDCGAN'): DCGANConfig {
   const where = (field: string) => `${caller}(options.${field})`;
   if (typeof options !== 'object' || options === null) {
-    fail(`${caller}(options)`, 'an options object with at least imageShape', options, 'Pass e.g. { imageShape: { height: 32, width: 32, channels: 1 } }.');
+    fail(
+      `${caller}(options)`,
+      'an options object with at least imageShape',
+      options,
+      'Pass e.g. { imageShape: { height: 32, width: 32, channels: 1 } }.',
+    );
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) {
       const known = [...KNOWN_OPTIONS].join(', ');
-      fail(`${caller}(options)`, `only known options (${known})`, `unknown option "${key}"`, 'Check its spelling or remove it.');
+      fail(
+        `${caller}(options)`,
+        `only known options (${known})`,
+        `unknown option "${key}"`,
+        'Check its spelling or remove it.',
+      );
     }
   }
   if (options.family !== undefined && options.family !== 'gan') {
-    fail(where('family'), "'gan'", options.family, 'Create this model with the factory of its own family.');
+    fail(
+      where('family'),
+      "'gan'",
+      options.family,
+      'Create this model with the factory of its own family.',
+    );
   }
   if (options.architecture !== undefined && options.architecture !== 'dcgan') {
-    fail(where('architecture'), "'dcgan'", options.architecture, 'Create this model with the factory of its own architecture.');
+    fail(
+      where('architecture'),
+      "'dcgan'",
+      options.architecture,
+      'Create this model with the factory of its own architecture.',
+    );
   }
 
   const imageShape = checkImageShape(where, options.imageShape);
   const log2Size = Math.log2(imageShape.height);
   const depth = options.depth ?? log2Size - 2;
-  checkInteger(where('depth'), depth, 1, log2Size - 1, `For ${imageShape.height}x${imageShape.height} images pick 1 to ${log2Size - 1} stages; the default ${log2Size - 2} starts G at 4x4.`);
+  checkInteger(
+    where('depth'),
+    depth,
+    1,
+    log2Size - 1,
+    `For ${imageShape.height}x${imageShape.height} images pick 1 to ${log2Size - 1} stages; the default ${log2Size - 2} starts G at 4x4.`,
+  );
 
   const { optimizer, generatorOptimizer, discriminatorOptimizer } = options;
   const config: DCGANConfig = {
@@ -227,7 +277,10 @@ export function resolveDCGANConfig(options: DCGANOptions, caller = 'createDCGAN'
     ...stripUndefined(options),
     imageShape,
     depth,
-    generatorOptimizer: resolveOptimizer(where, [['optimizer', optimizer], ['generatorOptimizer', generatorOptimizer]]),
+    generatorOptimizer: resolveOptimizer(where, [
+      ['optimizer', optimizer],
+      ['generatorOptimizer', generatorOptimizer],
+    ]),
     discriminatorOptimizer: resolveOptimizer(where, [
       ['optimizer', optimizer],
       ['discriminatorOptimizer', discriminatorOptimizer],
@@ -235,13 +288,30 @@ export function resolveDCGANConfig(options: DCGANOptions, caller = 'createDCGAN'
   };
   delete (config as { optimizer?: unknown }).optimizer;
 
-  const filtersFix = 'Pass a positive integer such as 64 (fewer filters train faster, more fit better).';
-  checkInteger(where('latentDim'), config.latentDim, 1, 65536, 'Pass a positive integer such as 100.');
+  const filtersFix =
+    'Pass a positive integer such as 64 (fewer filters train faster, more fit better).';
+  checkInteger(
+    where('latentDim'),
+    config.latentDim,
+    1,
+    65536,
+    'Pass a positive integer such as 100.',
+  );
   checkInteger(where('generatorFilters'), config.generatorFilters, 1, 4096, filtersFix);
   checkInteger(where('discriminatorFilters'), config.discriminatorFilters, 1, 4096, filtersFix);
-  checkInteger(where('kernelSize'), config.kernelSize, 1, 15, 'Pass 4 (the DCGAN choice) or another small integer.');
+  checkInteger(
+    where('kernelSize'),
+    config.kernelSize,
+    1,
+    15,
+    'Pass 4 (the DCGAN choice) or another small integer.',
+  );
   checkChoice(where('generatorNormalization'), config.generatorNormalization, NORMALIZATIONS);
-  checkChoice(where('discriminatorNormalization'), config.discriminatorNormalization, NORMALIZATIONS);
+  checkChoice(
+    where('discriminatorNormalization'),
+    config.discriminatorNormalization,
+    NORMALIZATIONS,
+  );
   checkChoice(where('generatorActivation'), config.generatorActivation, ACTIVATIONS);
   checkChoice(where('discriminatorActivation'), config.discriminatorActivation, ACTIVATIONS);
   checkNumber(where('leakyReluSlope'), config.leakyReluSlope, 'in [0, 1)', (v) => v >= 0 && v < 1);
@@ -249,8 +319,19 @@ export function resolveDCGANConfig(options: DCGANOptions, caller = 'createDCGAN'
   checkNumber(where('gradientPenaltyWeight'), config.gradientPenaltyWeight, '>= 0', (v) => v >= 0);
   checkNumber(where('r1Gamma'), config.r1Gamma, '>= 0', (v) => v >= 0);
   checkNumber(where('wganClipValue'), config.wganClipValue, '> 0', (v) => v > 0);
-  checkNumber(where('batchNormMomentum'), config.batchNormMomentum, 'in [0, 1)', (v) => v >= 0 && v < 1);
-  checkInteger(where('seed'), config.seed, 0, Number.MAX_SAFE_INTEGER, 'Pass a non-negative integer such as 42.');
+  checkNumber(
+    where('batchNormMomentum'),
+    config.batchNormMomentum,
+    'in [0, 1)',
+    (v) => v >= 0 && v < 1,
+  );
+  checkInteger(
+    where('seed'),
+    config.seed,
+    0,
+    Number.MAX_SAFE_INTEGER,
+    'Pass a non-negative integer such as 42.',
+  );
   checkPenaltyCompatibility(config, where);
   return config;
 }

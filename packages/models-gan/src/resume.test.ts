@@ -17,20 +17,29 @@ let batches: tf.Tensor4D[];
 beforeAll(async () => {
   setLogger(silentLogger);
   await initBackend({ force: 'cpu', logger: silentLogger });
-  batches = [0, 1, 2].map((i) => tf.randomUniform([4, 16, 16, 1], -1, 1, 'float32', 500 + i) as tf.Tensor4D);
+  batches = [0, 1, 2].map(
+    (i) => tf.randomUniform([4, 16, 16, 1], -1, 1, 'float32', 500 + i) as tf.Tensor4D,
+  );
 });
 afterAll(() => tf.dispose(batches));
 
 function step(model: DCGAN, index: number, rootSeed = ROOT_SEED): Record<string, number> {
-  const out = model.trainStep({ images: batches[index]! }, { step: index, seed: deriveSeed(rootSeed, index) });
-  const values = Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.dataSync()[0] as number]));
+  const out = model.trainStep(
+    { images: batches[index]! },
+    { step: index, seed: deriveSeed(rootSeed, index) },
+  );
+  const values = Object.fromEntries(
+    Object.entries(out).map(([k, t]) => [k, t.dataSync()[0] as number]),
+  );
   tf.dispose(Object.values(out));
   return values;
 }
 
 function weightsOf(model: DCGAN): number[][] {
   const { generator, discriminator } = model.networks();
-  return [...generator.getWeights(), ...discriminator.getWeights()].map((w) => Array.from(w.dataSync()));
+  return [...generator.getWeights(), ...discriminator.getWeights()].map((w) =>
+    Array.from(w.dataSync()),
+  );
 }
 
 function softplus(x: number): number {
@@ -138,7 +147,14 @@ async function restoreState(model: DCGAN, state: Awaited<ReturnType<typeof saveS
 describe('DCGAN checkpoint resume', () => {
   it.each([
     ['adam', {}],
-    ['sgd with batch norm in D and R1', { optimizer: { type: 'sgd' as const, learningRate: 0.01 }, discriminatorNormalization: 'batch' as const, r1Gamma: 0.5 }],
+    [
+      'sgd with batch norm in D and R1',
+      {
+        optimizer: { type: 'sgd' as const, learningRate: 0.01 },
+        discriminatorNormalization: 'batch' as const,
+        r1Gamma: 0.5,
+      },
+    ],
   ])('replays step 3 exactly after restoring weights and %s slots', async (_, extra) => {
     const options = { ...TINY, ...extra };
     const uninterrupted = createDCGAN(options);
@@ -156,7 +172,9 @@ describe('DCGAN checkpoint resume', () => {
     expect(weightsOf(resumed)).toEqual(weightsOf(uninterrupted));
     if (!('optimizer' in extra)) {
       // Adam: iterations + first and second moments of every trainable weight.
-      const trainable = Object.values(uninterrupted.networks()).map((n) => n.trainableWeights.length);
+      const trainable = Object.values(uninterrupted.networks()).map(
+        (n) => n.trainableWeights.length,
+      );
       expect(adamSlots).toEqual(trainable.map((t) => 1 + 2 * t));
     }
     tf.dispose(saved.networks.flatMap(([, w]) => w));

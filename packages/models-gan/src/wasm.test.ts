@@ -19,11 +19,15 @@ async function gradientsOfOneStep(backend: 'cpu' | 'wasm', options: DCGANOptions
   await initBackend({ force: backend, logger: silentLogger });
   const model = createDCGAN(options);
   const trainable = () =>
-    Object.values(model.networks()).flatMap((n) => n.trainableWeights.map((w) => w.read().dataSync().slice()));
+    Object.values(model.networks()).flatMap((n) =>
+      n.trainableWeights.map((w) => w.read().dataSync().slice()),
+    );
   const before = trainable();
   const images = tf.randomUniform([4, 16, 16, 3], -1, 1, 'float32', 8) as tf.Tensor4D;
   const out = model.trainStep({ images }, { step: 0, seed: deriveSeed(3, 0) });
-  const losses = Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.dataSync()[0] as number]));
+  const losses = Object.fromEntries(
+    Object.entries(out).map(([k, t]) => [k, t.dataSync()[0] as number]),
+  );
   const grads = trainable().map((w, i) => w.map((x, j) => before[i]![j]! - x));
   tf.dispose([images, ...Object.values(out)]);
   model.dispose();
@@ -45,7 +49,9 @@ describe('DCGAN on the wasm backend', () => {
     const cpu = await gradientsOfOneStep('cpu', { ...OPTIONS, ...extra });
     const wasm = await gradientsOfOneStep('wasm', { ...OPTIONS, ...extra });
     for (const key of Object.keys(cpu.losses)) {
-      expect(Math.abs(wasm.losses[key]! - cpu.losses[key]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(cpu.losses[key]!)));
+      expect(Math.abs(wasm.losses[key]! - cpu.losses[key]!)).toBeLessThan(
+        1e-4 * Math.max(1, Math.abs(cpu.losses[key]!)),
+      );
     }
     cpu.grads.forEach((g, i) => {
       const scale = Math.max(...Array.from(g).map(Math.abs), 1e-12);
