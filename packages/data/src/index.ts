@@ -19,3 +19,6 @@ export { writeShard, openShard, type CacheOption } from './datasets/cache';
 export { type BadFilePolicy, type FileEntry } from './datasets/files';
 export { imageFolder, emojiDataset, emojiFolder, IMAGE_EXTENSIONS, type ImageFolderOptions, type EmojiOptions } from './datasets/folder';
 export { mnistIdx, mnistPackage, readIdx, loadMnistPackage, type IdxArray, type MnistPackageOptions } from './datasets/mnist';
+export { cifar10, readCifarBatch, CIFAR_RECORD_BYTES, type Cifar10Options } from './datasets/cifar';
+export { celebA, CelebADataset, readCelebAAttributes, CELEBA_FACE_CROP, CELEBA_SPLITS, type CelebAOptions } from './datasets/celeba';
+export { lsun, type LsunOptions } from './datasets/lsun';

