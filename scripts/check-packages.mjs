@@ -28,6 +28,11 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 // Add a package's main entry points here once it has them.
 const KNOWN_EXPORTS = Object.freeze({
   '@gensynth/core': ['initBackend', 'GensynthError', 'isGensynthError', 'Rng', 'getLogger'],
+  '@gensynth/data': ['imageFolder', 'mnistPackage', 'splitDataset'],
+  '@gensynth/models-gan': ['createDCGAN', 'DCGAN_DEFAULTS'],
+  '@gensynth/models-vae': ['createConvVAE'],
+  '@gensynth/train': ['train', 'resume'],
+  '@gensynth/metrics': ['fid', 'kid', 'inceptionScore', 'precisionRecall'],
 });
 
 // Tarball paths that must never ship, and the top-level entries expected to.
