@@ -214,3 +214,44 @@ describe('DCGAN.trainStep smoke runs', () => {
     model.dispose();
   });
 });
+
+describe('DCGAN generator EMA', () => {
+  it('averages trainable weights with emaDecay, copies batch-norm statistics and samples from it', async () => {
+    const model = createDCGAN({ ...TINY, emaDecay: 0.75 });
+    const { generator, ema } = model.networks();
+    expect(ema).toBeDefined();
+    const initial = generator.getWeights().map((w) => Array.from(w.dataSync()));
+    const batch = makeBatch(6);
+    step(model, batch.images, 0);
+    const out = await expectNoLeaks(() => model.trainStep(batch, { step: 1, seed: 4 }), {
+      allowReturned: 4,
+    });
+    tf.dispose(Object.values(out));
+    // After two steps: ema = 0.75^2 w0 + 0.75·0.25 w1 + 0.25 w2; check the last update only.
+    const before = ema!.getWeights().map((w) => Array.from(w.dataSync()));
+    const gBefore = generator.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(before.flat()).not.toEqual(initial.flat());
+    step(model, batch.images, 2);
+    const gAfter = generator.getWeights().map((w) => Array.from(w.dataSync()));
+    const after = ema!.getWeights().map((w) => Array.from(w.dataSync()));
+    ema!.weights.forEach((w, i) => {
+      const expected = w.trainable
+        ? before[i]!.map((x, j) => 0.75 * x + 0.25 * gAfter[i]![j]!)
+        : gAfter[i]!;
+      after[i]!.forEach((x, j) => expect(x).toBeCloseTo(expected[j]!, 6));
+    });
+    expect(gBefore.flat()).not.toEqual(gAfter.flat());
+    const latents = tf.randomNormal([2, 8], 0, 1, 'float32', 1) as tf.Tensor2D;
+    const sampled = model.sample(2, { latents });
+    const fromEma = ema!.predict(latents) as tf.Tensor;
+    expect(Array.from(sampled.dataSync())).toEqual(Array.from(fromEma.dataSync()));
+    tf.dispose([latents, sampled, fromEma, batch.images]);
+    model.dispose();
+  });
+
+  it('has no ema network when emaDecay is 0 (the default)', () => {
+    const model = createDCGAN(TINY);
+    expect(Object.keys(model.networks()).sort()).toEqual(['discriminator', 'generator']);
+    model.dispose();
+  });
+});

@@ -8,6 +8,8 @@
  *      through D in two separate calls, so a batch-norm D normalises each with its own
  *      statistics (as the PyTorch DCGAN example does).
  *   4. G update: x_fake = G(z) again, now on the tape; L_G = G loss(D(x_fake)) with the updated D.
+ *   5. With `emaDecay` > 0: θ_ema = decay·θ_ema + (1 - decay)·θ_G (Karras et al. 2018,
+ *      arXiv:1710.10196, appendix A.1); batch-norm moving statistics are copied from G.
  * Every random draw depends only on `context.seed`, so replaying a step after a resume gives the
  * same losses. G and D both run in training mode inside a step; `sample` runs G in inference
  * mode (batch-norm moving statistics), so a sample does not depend on the other samples.
@@ -43,7 +45,8 @@ const STREAM_INTERPOLATION = 1;
 
 /** A DCGAN: the `GenerativeModel` contract with typed networks and optimizers. */
 export interface DCGAN extends GenerativeModel<DCGANConfig> {
-  networks(): { generator: tfl.LayersModel; discriminator: tfl.LayersModel };
+  /** `ema` is present when `config.emaDecay > 0`. */
+  networks(): { generator: tfl.LayersModel; discriminator: tfl.LayersModel; ema?: tfl.LayersModel };
   optimizers(): { generator: tf.Optimizer; discriminator: tf.Optimizer };
 }
 
@@ -71,6 +74,7 @@ class DCGANModel implements DCGAN {
   readonly imageShape: ImageShape;
   private readonly generator: tfl.LayersModel;
   private readonly discriminator: tfl.LayersModel;
+  private readonly ema: tfl.LayersModel | undefined;
   private readonly generatorOptimizer: tf.Optimizer;
   private readonly discriminatorOptimizer: tf.Optimizer;
   private disposed = false;
@@ -79,6 +83,8 @@ class DCGANModel implements DCGAN {
     this.config = deepFreeze(config);
     this.imageShape = this.config.imageShape;
     this.generator = buildGenerator(config);
+    // Same seeds, so the average starts equal to G.
+    this.ema = config.emaDecay > 0 ? buildGenerator(config) : undefined;
     this.discriminator = buildDiscriminator(config, usesInputGradients(config));
     this.generatorOptimizer = createOptimizer(config.generatorOptimizer);
     this.discriminatorOptimizer = createOptimizer(config.discriminatorOptimizer);
@@ -150,6 +156,20 @@ class DCGANModel implements DCGAN {
       }, gVariables);
       applyInOrder(this.generatorOptimizer, gVariables, gStep.grads);
       out['loss/g'] = gStep.value;
+
+      // 3. Moving average of G: trainable weights decay toward G's, batch-norm statistics copy.
+      if (this.ema) {
+        const decay = config.emaDecay;
+        const live = G.weights;
+        this.ema.weights.forEach((average, i) => {
+          const current = live[i]!.read();
+          average.write(
+            average.trainable
+              ? tf.add(tf.mul(average.read(), decay), tf.mul(current, 1 - decay))
+              : current,
+          );
+        });
+      }
       return out;
     });
   }
@@ -188,13 +208,15 @@ class DCGANModel implements DCGAN {
     }
     return tf.tidy(() => {
       const z = latents ?? tf.randomNormal([n, this.config.latentDim], 0, 1, 'float32', seed); // [n, Z]
-      return this.generator.apply(z, { training: false }) as tf.Tensor4D; // [n, H, W, C]
+      const generator = this.ema ?? this.generator;
+      return generator.apply(z, { training: false }) as tf.Tensor4D; // [n, H, W, C]
     });
   }
 
   networks() {
     this.assertLive('networks');
-    return { generator: this.generator, discriminator: this.discriminator };
+    const { generator, discriminator, ema } = this;
+    return ema ? { generator, discriminator, ema } : { generator, discriminator };
   }
 
   optimizers() {
@@ -207,6 +229,7 @@ class DCGANModel implements DCGAN {
     this.disposed = true;
     this.generator.dispose();
     this.discriminator.dispose();
+    this.ema?.dispose();
     this.generatorOptimizer.dispose();
     this.discriminatorOptimizer.dispose();
   }

@@ -58,6 +58,11 @@ export type DCGANConfig = {
   discriminatorOptimizer: OptimizerConfig;
   /** Keras-style momentum of batch-norm moving statistics (0.9 = PyTorch's 0.1). */
   batchNormMomentum: number;
+  /**
+   * Decay of an exponential moving average of G's weights (e.g. 0.999); 0 turns it off. When on,
+   * `networks().ema` holds the average and `sample` uses it.
+   */
+  emaDecay: number;
   /** Seed of the weight initialisation. */
   seed: number;
 };
@@ -110,6 +115,7 @@ export const DCGAN_DEFAULTS: Readonly<Tunable> = Object.freeze({
     epsilon: 1e-8,
   }),
   batchNormMomentum: 0.9,
+  emaDecay: 0,
   seed: 0,
 } satisfies Tunable);
 
@@ -319,6 +325,7 @@ export function resolveDCGANConfig(options: DCGANOptions, caller = 'createDCGAN'
   checkNumber(where('gradientPenaltyWeight'), config.gradientPenaltyWeight, '>= 0', (v) => v >= 0);
   checkNumber(where('r1Gamma'), config.r1Gamma, '>= 0', (v) => v >= 0);
   checkNumber(where('wganClipValue'), config.wganClipValue, '> 0', (v) => v > 0);
+  checkNumber(where('emaDecay'), config.emaDecay, 'in [0, 1)', (v) => v >= 0 && v < 1);
   checkNumber(
     where('batchNormMomentum'),
     config.batchNormMomentum,

@@ -147,6 +147,7 @@ async function restoreState(model: DCGAN, state: Awaited<ReturnType<typeof saveS
 describe('DCGAN checkpoint resume', () => {
   it.each([
     ['adam', {}],
+    ['adam with a generator EMA', { emaDecay: 0.9 }],
     [
       'sgd with batch norm in D and R1',
       {
@@ -170,11 +171,13 @@ describe('DCGAN checkpoint resume', () => {
     await restoreState(resumed, saved);
     expect(step(resumed, 2)).toEqual(expected[2]);
     expect(weightsOf(resumed)).toEqual(weightsOf(uninterrupted));
+    const [x, y] = [resumed, uninterrupted].map((m) => m.sample(2, { seed: 9 }));
+    expect(Array.from(x!.dataSync())).toEqual(Array.from(y!.dataSync())); // uses the EMA when on
+    tf.dispose([x!, y!]);
     if (!('optimizer' in extra)) {
       // Adam: iterations + first and second moments of every trainable weight.
-      const trainable = Object.values(uninterrupted.networks()).map(
-        (n) => n.trainableWeights.length,
-      );
+      const { generator, discriminator } = uninterrupted.networks();
+      const trainable = [generator, discriminator].map((n) => n.trainableWeights.length);
       expect(adamSlots).toEqual(trainable.map((t) => 1 + 2 * t));
     }
     tf.dispose(saved.networks.flatMap(([, w]) => w));
