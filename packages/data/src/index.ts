@@ -22,3 +22,5 @@ export { mnistIdx, mnistPackage, readIdx, loadMnistPackage, type IdxArray, type 
 export { cifar10, readCifarBatch, CIFAR_RECORD_BYTES, type Cifar10Options } from './datasets/cifar';
 export { celebA, CelebADataset, readCelebAAttributes, CELEBA_FACE_CROP, CELEBA_SPLITS, type CelebAOptions } from './datasets/celeba';
 export { lsun, type LsunOptions } from './datasets/lsun';
+export { augmentImages, warpImages, type AugmentOptions, type Affine } from './augment/augment';
+export { diffAugment, translateImages, cutoutMask, DIFF_AUGMENT_DEFAULTS, type DiffAugmentOptions, type DiffAugmentPolicy } from './augment/diffaugment';
