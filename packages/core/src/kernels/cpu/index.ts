@@ -1,10 +1,91 @@
 /**
  * Corrections to kernels of the pure-JS CPU backend that return wrong results in tfjs 4.22.
+ *
+ * ResizeNearestNeighborGrad: the stock kernel reads dy at the images' batch offset
+ * (b * H * W * C) instead of dy's own (b * Ho * Wo * C), so every image after the first gets
+ * the gradient of the wrong pixels whenever the batch has more than one image.
+ *
+ * ResizeBilinearGrad: the stock kernel reports its output as [B, W, H, C] (so tf.grad throws for
+ * non-square images) and ignores halfPixelCenters.
  */
+import * as tf from '@tensorflow/tfjs-core';
+import type { DataType, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { GensynthError } from '../../errors';
+import { resizeBilinearGradInto } from '../resize_bilinear_grad';
+import { resizeNearestNeighborGradInto } from '../resize_nearest_grad';
+
+/** The parts of tfjs-backend-cpu's `MathBackendCPU` used here. */
+interface CpuBackend {
+  data: { get(dataId: object): { values: ArrayLike<number> } };
+  makeTensorInfo(shape: number[], dtype: DataType, values: Float32Array): TensorInfo;
+}
+
+const resizeNearestNeighborGradConfig: KernelConfig = {
+  kernelName: 'ResizeNearestNeighborGrad',
+  backendName: 'cpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const cpu = backend as CpuBackend;
+    const images = inputs.images!;
+    const dy = inputs.dy!;
+    const { alignCorners, halfPixelCenters } = attrs as { alignCorners: boolean; halfPixelCenters?: boolean };
+    const dx = new Float32Array(images.shape.reduce((a, b) => a * b, 1));
+    const dyValues = cpu.data.get(dy.dataId).values;
+    resizeNearestNeighborGradInto(dyValues, dy.shape, dx, images.shape, alignCorners, halfPixelCenters ?? false);
+    return cpu.makeTensorInfo(images.shape, 'float32', dx);
+  },
+};
+
+const resizeBilinearGradConfig: KernelConfig = {
+  kernelName: 'ResizeBilinearGrad',
+  backendName: 'cpu',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const cpu = backend as CpuBackend;
+    const images = inputs.images!;
+    const dy = inputs.dy!;
+    const { alignCorners, halfPixelCenters } = attrs as { alignCorners: boolean; halfPixelCenters?: boolean };
+    const dx = new Float32Array(images.shape.reduce((a, b) => a * b, 1));
+    const dyValues = cpu.data.get(dy.dataId).values;
+    resizeBilinearGradInto(dyValues, dy.shape, dx, images.shape, alignCorners, halfPixelCenters ?? false);
+    return cpu.makeTensorInfo(images.shape, 'float32', dx);
+  },
+};
+
+/** Every kernel gensynth registers on 'cpu', replacing a stock one of the same name. */
+export const CPU_KERNEL_FIXES: readonly KernelConfig[] = Object.freeze([
+  resizeNearestNeighborGradConfig,
+  resizeBilinearGradConfig,
+]);
+
+const STOCK_KERNELS = new Map<string, KernelConfig>();
+
+/** The stock tfjs-backend-cpu kernel that gensynth replaced under `name`, if any (for tests). */
+export function stockCpuKernel(name: string): KernelConfig | undefined {
+  return STOCK_KERNELS.get(name);
+}
+
 let registered = false;
 
-/** Register gensynth's CPU kernel fixes (idempotent). */
+/**
+ * Register gensynth's CPU kernel fixes (idempotent). Call after importing
+ * `@tensorflow/tfjs-backend-cpu`; `initBackend` does both.
+ */
 export function registerCpuKernelFixes(): void {
   if (registered) return;
+  if (tf.getKernel('Add', 'cpu') === undefined) {
+    throw new GensynthError('BACKEND_UNAVAILABLE', {
+      where: 'registerCpuKernelFixes',
+      expected: 'the stock kernels of @tensorflow/tfjs-backend-cpu to be registered',
+      received: "no 'Add' kernel for backend 'cpu'",
+      fix: "Import '@tensorflow/tfjs-backend-cpu' first, or call initBackend() which does both.",
+    });
+  }
+  for (const config of CPU_KERNEL_FIXES) {
+    const stock = tf.getKernel(config.kernelName, 'cpu');
+    if (stock !== undefined) {
+      if (!STOCK_KERNELS.has(config.kernelName)) STOCK_KERNELS.set(config.kernelName, stock);
+      tf.unregisterKernel(config.kernelName, 'cpu');
+    }
+    tf.registerKernel(config);
+  }
   registered = true;
 }

@@ -1,11 +1,73 @@
 /**
- * Training kernels that stock tfjs-backend-wasm lacks or gets wrong. Registered by
- * `initBackend` before the WASM backend is activated.
+ * Training kernels that stock tfjs-backend-wasm 4.22 lacks, runs slowly or gets wrong. Registered
+ * by `initBackend` after `@tensorflow/tfjs-backend-wasm` is imported and before 'wasm' is active.
+ *
+ * Missing:  Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropInput,
+ *           DepthwiseConv2dNativeBackpropFilter, UnsortedSegmentSum (gradient of gather).
+ * Slow:     Conv2DBackpropInput (a scalar loop; also the forward pass of conv2dTranspose),
+ *           BatchMatMul and _FusedMatMul with a transposed operand, Tile, Slice.
+ * Wrong:    MaxPoolGrad (drops windows whose values are all negative), OneHot with dtype float32
+ *           (writes int32 bit patterns), ResizeBilinearGrad (ignores halfPixelCenters).
  */
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { GensynthError } from '../../errors';
+import { rememberStockKernel } from './composite';
+import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig } from './conv2d_backprop';
+import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise';
+import { oneHotConfig } from './one_hot';
+import { maxPoolGradConfig } from './pool';
+import { resizeBilinearGradConfig, resizeNearestNeighborGradConfig } from './resize';
+import { unsortedSegmentSumConfig } from './segment';
+import { batchMatMulConfig, fusedMatMulConfig } from './matmul';
+import { sliceConfig } from './slice';
+import { tileConfig } from './tile';
+
+/** Every kernel gensynth registers on 'wasm', replacing a stock one of the same name. */
+export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = Object.freeze([
+  conv2dBackpropFilterConfig,
+  conv2dBackpropInputConfig,
+  depthwiseBackpropInputConfig,
+  depthwiseBackpropFilterConfig,
+  unsortedSegmentSumConfig,
+  maxPoolGradConfig,
+  oneHotConfig,
+  resizeNearestNeighborGradConfig,
+  resizeBilinearGradConfig,
+  batchMatMulConfig,
+  fusedMatMulConfig,
+  tileConfig,
+  sliceConfig,
+]);
+
+export { stockWasmKernel } from './composite';
+
 let registered = false;
 
-/** Register gensynth's WASM training kernels (idempotent). */
+/**
+ * Register gensynth's WASM training kernels (idempotent). Call after importing
+ * `@tensorflow/tfjs-backend-wasm` (its stock kernels must be registered first, or they would
+ * replace these when it loads); `initBackend` does both.
+ */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
+  if (tf.getKernel('Conv2D', 'wasm') === undefined) {
+    throw new GensynthError('BACKEND_UNAVAILABLE', {
+      where: 'registerWasmTrainingKernels',
+      expected: 'the stock kernels of @tensorflow/tfjs-backend-wasm to be registered',
+      received: "no 'Conv2D' kernel for backend 'wasm'",
+      fix: "Import '@tensorflow/tfjs-backend-wasm' first, or call initBackend() which does both.",
+    });
+  }
+  for (const config of WASM_TRAINING_KERNELS) {
+    const stock = tf.getKernel(config.kernelName, 'wasm');
+    if (stock !== undefined) {
+      rememberStockKernel(stock);
+      tf.unregisterKernel(config.kernelName, 'wasm');
+    }
+    // The stock kernel's setup (binding its WASM function) must still run at backend start,
+    // because replacements may delegate to it.
+    tf.registerKernel({ ...config, setupFunc: config.setupFunc ?? stock?.setupFunc });
+  }
   registered = true;
 }
