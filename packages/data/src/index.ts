@@ -24,3 +24,4 @@ export { celebA, CelebADataset, readCelebAAttributes, CELEBA_FACE_CROP, CELEBA_S
 export { lsun, type LsunOptions } from './datasets/lsun';
 export { augmentImages, warpImages, type AugmentOptions, type Affine } from './augment/augment';
 export { diffAugment, translateImages, cutoutMask, DIFF_AUGMENT_DEFAULTS, type DiffAugmentOptions, type DiffAugmentPolicy } from './augment/diffaugment';
+export { inspectSource, formatInspectReport, detectSourceKind, type InspectOptions, type InspectReport, type SourceKind } from './inspect';
