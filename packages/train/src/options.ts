@@ -128,6 +128,7 @@ export function resolveSettings(options: TrainOptions): ResolvedTrainSettings {
   positiveInt('sampleCount', settings.sampleCount, true);
   positiveInt('evalEvery', settings.evalEvery, true);
   const { dataset, model } = options;
+  checkDatasetFitsModel('train(options.dataset)', dataset, model);
   if (dataset.size < settings.batchSize) {
     throw invalidArgument(
       'train(options.batchSize)',
@@ -136,17 +137,25 @@ export function resolveSettings(options: TrainOptions): ResolvedTrainSettings {
       'Lower batchSize or use a larger dataset.',
     );
   }
+  return settings;
+}
+
+/** Throws unless the dataset's images have the model's shape. */
+export function checkDatasetFitsModel(
+  where: string,
+  dataset: Dataset,
+  model: GenerativeModel,
+): void {
   const a = dataset.imageShape;
   const b = model.imageShape;
   if (a.height !== b.height || a.width !== b.width || a.channels !== b.channels) {
     throw invalidArgument(
-      'train(options.dataset)',
+      where,
       `images of the model's shape ${b.height}x${b.width}x${b.channels}`,
       `${a.height}x${a.width}x${a.channels} (${dataset.name})`,
       'Resize the dataset (see @gensynth/data preprocessing) or build the model for this shape.',
     );
   }
-  return settings;
 }
 
 /** The metric tracked as "best" given the first evaluation's names. */

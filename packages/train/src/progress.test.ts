@@ -1,4 +1,4 @@
-import { createProgress, formatProgressLine } from './progress';
+import { createProgress, formatDuration, formatProgressLine } from './progress';
 
 function capture(isTTY: boolean) {
   const chunks: string[] = [];
@@ -17,16 +17,27 @@ describe('formatProgressLine', () => {
   });
 });
 
+describe('formatDuration', () => {
+  it('formats seconds, minutes and hours', () => {
+    expect([42_000, 185_000, 7_620_000].map(formatDuration)).toEqual(['42s', '3m05s', '2h07m']);
+  });
+});
+
 describe('createProgress', () => {
   it('draws a bar redrawn in place on a TTY and ends the line when done', () => {
     const { chunks, stream } = capture(true);
     const progress = createProgress('auto', stream);
     progress.update({ step: 1, totalSteps: 4, values: { 'loss/d': 1 }, msPerStep: 2 });
     progress.update({ step: 2, totalSteps: 4 });
+    progress.tick(3, 4); // within 100 ms of the last draw: not redrawn
     progress.done();
-    expect(chunks[0]).toBe('\r[######------------------] step 1/4 | loss/d 1.0000 | 2.0 ms/step');
+    expect(chunks[0]).toBe(
+      '\r[######------------------] step 1/4 | loss/d 1.0000 | 2.0 ms/step | eta 0s',
+    );
     // The second draw keeps the last values and moves the bar to half.
-    expect(chunks[1]).toBe('\r[############------------] step 2/4 | loss/d 1.0000 | 2.0 ms/step');
+    expect(chunks[1]).toBe(
+      '\r[############------------] step 2/4 | loss/d 1.0000 | 2.0 ms/step | eta 0s',
+    );
     expect(chunks[2]).toBe('\n');
   });
 

@@ -21,7 +21,10 @@ export interface ProgressUpdate {
 }
 
 export interface ProgressReporter {
+  /** A log step: show these values (lines mode prints one line). */
   update(update: ProgressUpdate): void;
+  /** Any step: moves the bar (redrawn at most every 100 ms); lines mode ignores it. */
+  tick(step: number, totalSteps: number): void;
   /** Print a message without garbling the bar. */
   message(text: string): void;
   /** End the bar's line. */
@@ -45,27 +48,38 @@ export function createProgress(
   stream: ProgressStream = process.stderr,
 ): ProgressReporter {
   const resolved = mode === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : mode;
-  if (resolved === 'none') return { update() {}, message() {}, done() {} };
+  if (resolved === 'none') return { update() {}, tick() {}, message() {}, done() {} };
   if (resolved === 'lines') {
     return {
       update: (u) => stream.write(`${formatProgressLine(u)}\n`),
+      tick() {},
       message: (text) => stream.write(`${text}\n`),
       done() {},
     };
   }
   let shown = '';
   let last: ProgressUpdate | undefined;
+  let drawnAt = 0;
   const draw = (u: ProgressUpdate) => {
     const filled = Math.round((BAR_WIDTH * u.step) / Math.max(1, u.totalSteps));
     const bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`;
-    const line = `${bar} ${formatProgressLine(u)}`;
+    const remaining =
+      u.msPerStep === undefined
+        ? ''
+        : ` | eta ${formatDuration(u.msPerStep * (u.totalSteps - u.step))}`;
+    const line = `${bar} ${formatProgressLine(u)}${remaining}`;
     stream.write(`\r${line}${' '.repeat(Math.max(0, shown.length - line.length))}`);
     shown = line;
+    drawnAt = Date.now();
   };
   return {
     update(u) {
       last = { ...last, ...u, values: u.values ?? last?.values };
       draw(last);
+    },
+    tick(step, totalSteps) {
+      last = { ...last, step, totalSteps };
+      if (Date.now() - drawnAt >= 100) draw(last);
     },
     message(text) {
       stream.write(`\r${' '.repeat(shown.length)}\r${text}\n`);
@@ -76,4 +90,13 @@ export function createProgress(
       shown = '';
     },
   };
+}
+
+/** `42s`, `3m05s`, `2h07m`. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }

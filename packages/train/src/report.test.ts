@@ -11,8 +11,8 @@ describe('writeReport', () => {
   beforeAll(async () => {
     runDir = await fs.mkdtemp(path.join(os.tmpdir(), 'gensynth-report-'));
     const lines = [
-      { step: 10, time: 1, 'loss/d': 1, 'loss/g': 2 },
-      { step: 20, time: 2, 'loss/d': 3, 'loss/g': 2 },
+      { step: 10, time: 1, 'loss/d': 1, 'loss/g': 2, 'd/real': 0.5 },
+      { step: 20, time: 2, 'loss/d': 3, 'loss/g': 2, 'd/real': 0.7 },
       { step: 20, time: 3, fid: 12.3456 },
     ];
     await fs.writeFile(
@@ -47,7 +47,10 @@ describe('writeReport', () => {
 
   it('shows the FID value, sample grids in step order and the escaped config, with no external assets', async () => {
     const html = await fs.readFile(path.join(runDir, 'report.html'), 'utf8');
-    expect(html).toMatch(/<td>fid<\/td><td>12\.346<\/td><td>20<\/td>/);
+    expect(html).toMatch(/<td>fid<\/td><td>12\.346<\/td><td>20<\/td><td>12\.346 \(step 20\)<\/td>/);
+    // Values logged with the losses are training curves, not evaluation metrics.
+    expect(html).not.toContain('<td>d/real</td>');
+    expect(html).toMatch(/<svg[^>]*\n? aria-label="other training values"/);
     const uri = `data:image/png;base64,${png.toString('base64')}`;
     const first = html.indexOf('samples at step 10');
     expect(first).toBeGreaterThan(0);

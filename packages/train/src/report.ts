@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { parseCheckpointDirName } from './checkpoint/format';
 import { replaceFileAtomic } from './checkpoint/durable-fs';
 import { METRICS_FILE, readMetrics, type MetricsRecord } from './metrics-log';
+import { defaultBestMetric } from './options';
 
 export const REPORT_FILE = 'report.html';
 
@@ -61,13 +62,16 @@ export function lineChartSvg(title: string, series: Series[], width = 640, heigh
   const legend = series.map((s, i) => {
     const x = margin.left + 8 + i * 120;
     const color = COLORS[i % COLORS.length] as string;
-    return `<rect x="${x}" y="8" width="10" height="10" fill="${color}"/><text x="${x + 14}" y="17">${escapeHtml(s.name)}</text>`;
+    const swatch = `<rect x="${x}" y="8" width="10" height="10" fill="${color}"/>`;
+    return `${swatch}<text x="${x + 14}" y="17">${escapeHtml(s.name)}</text>`;
   });
   const bottom = margin.top + plotH;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(title)}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img"`,
+    ` aria-label="${escapeHtml(title)}" font-family="sans-serif" font-size="11">`,
     `<title>${escapeHtml(title)}</title>`,
-    `<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="#fafafa" stroke="#ccc"/>`,
+    `<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}"`,
+    ` fill="#fafafa" stroke="#ccc"/>`,
     `<text x="${margin.left - 4}" y="${margin.top + 4}" text-anchor="end">${formatNumber(y1)}</text>`,
     `<text x="${margin.left - 4}" y="${bottom}" text-anchor="end">${formatNumber(y0)}</text>`,
     `<text x="${margin.left}" y="${bottom + 14}">${x0}</text>`,
@@ -109,6 +113,69 @@ async function sampleImages(runDir: string): Promise<{ step: number; dataUri: st
   );
 }
 
+interface Sections {
+  lossNames: string[];
+  /** Other per-step training values (e.g. `d/real`), logged on the same lines as losses. */
+  trainingNames: string[];
+  /** Evaluation metrics, logged on lines of their own. */
+  metricNames: string[];
+}
+
+function classify(records: MetricsRecord[]): Sections {
+  const training = new Set<string>();
+  const all = new Set<string>();
+  for (const record of records) {
+    const keys = Object.keys(record).filter((k) => k !== 'step' && k !== 'time');
+    keys.forEach((k) => all.add(k));
+    if (keys.some((k) => k.startsWith('loss/'))) keys.forEach((k) => training.add(k));
+  }
+  const names = [...all];
+  return {
+    lossNames: names.filter((n) => n.startsWith('loss/')),
+    trainingNames: names.filter((n) => training.has(n) && !n.startsWith('loss/')),
+    metricNames: names.filter((n) => !training.has(n)),
+  };
+}
+
+function metricsTable(records: MetricsRecord[], names: string[]): string {
+  if (names.length === 0) return '<p>No evaluations.</p>';
+  const rows = names.map((name) => {
+    const values = records
+      .filter((r) => typeof r[name] === 'number')
+      .map((r) => ({ step: r.step, value: r[name] as number }));
+    const last = values[values.length - 1];
+    const best = defaultBestMetric([name])?.mode === 'max' ? Math.max : Math.min;
+    const bestValue = best(...values.map((v) => v.value));
+    const bestStep = values.find((v) => v.value === bestValue)?.step;
+    const cells = [
+      escapeHtml(name),
+      last ? formatNumber(last.value) : '',
+      `${last?.step ?? ''}`,
+      `${formatNumber(bestValue)} (step ${bestStep})`,
+    ];
+    return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+  });
+  const header = '<tr><th>metric</th><th>last</th><th>at step</th><th>best</th></tr>';
+  return `<table>\n${header}\n${rows.join('\n')}\n</table>`;
+}
+
+function samplesSection(samples: { step: number; dataUri: string }[]): string {
+  if (samples.length === 0) return '<p>No samples.</p>';
+  return samples
+    .map(
+      (s) =>
+        `<figure><img alt="samples at step ${s.step}" src="${s.dataUri}">` +
+        `<figcaption>step ${s.step}</figcaption></figure>`,
+    )
+    .join('\n');
+}
+
+const STYLE = `body { font-family: sans-serif; margin: 2rem; color: #222; max-width: 1100px; }
+table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 4px 8px; }
+figure { display: inline-block; margin: 0 12px 12px 0; }
+img { image-rendering: pixelated; width: 256px; }
+pre { background: #f4f4f4; padding: 1rem; overflow-x: auto; }`;
+
 /** Build report.html for the run in `runDir` from its files. Returns the report's path. */
 export async function writeReport(runDir: string): Promise<string> {
   const records = await readMetrics(path.join(runDir, METRICS_FILE));
@@ -118,50 +185,43 @@ export async function writeReport(runDir: string): Promise<string> {
   } catch {
     // A report of a run without config.json still shows its curves.
   }
-  const names = [...new Set(records.flatMap((r) => Object.keys(r)))].filter(
-    (k) => k !== 'step' && k !== 'time',
-  );
-  const lossNames = names.filter((n) => n.startsWith('loss/'));
-  const metricNames = names.filter((n) => !n.startsWith('loss/'));
-  const samples = await sampleImages(runDir);
+  const { lossNames, trainingNames, metricNames } = classify(records);
   const lastStep = records.reduce((m, r) => Math.max(m, r.step), 0);
-
-  const metricRows = metricNames.map((name) => {
-    const values = records
-      .filter((r) => typeof r[name] === 'number')
-      .map((r) => ({ step: r.step, value: r[name] as number }));
-    const last = values[values.length - 1];
-    const lowest = values.reduce((a, b) => (b.value < a.value ? b : a), values[0]!);
-    return `<tr><td>${escapeHtml(name)}</td><td>${last ? formatNumber(last.value) : ''}</td><td>${last?.step ?? ''}</td><td>${formatNumber(lowest.value)} (step ${lowest.step})</td></tr>`;
-  });
-  const runName = path.basename(path.resolve(runDir));
-  const html = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>gensynth run ${escapeHtml(runName)}</title>
-<style>
-body { font-family: sans-serif; margin: 2rem; color: #222; max-width: 1100px; }
-table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 4px 8px; }
-figure { display: inline-block; margin: 0 12px 12px 0; } img { image-rendering: pixelated; width: 256px; }
-pre { background: #f4f4f4; padding: 1rem; overflow-x: auto; }
-</style>
-</head>
-<body>
-<h1>gensynth run ${escapeHtml(runName)}</h1>
-<p>Steps logged: ${lastStep}. Generated ${escapeHtml(new Date().toISOString())}.</p>
-<h2>Losses</h2>
-${lossNames.length > 0 ? lineChartSvg('losses', seriesOf(records, lossNames)) : '<p>No losses logged yet.</p>'}
-<h2>Metrics</h2>
-${metricRows.length > 0 ? `<table><tr><th>metric</th><th>last</th><th>at step</th><th>lowest</th></tr>\n${metricRows.join('\n')}\n</table>` : '<p>No evaluations.</p>'}
-${metricNames.map((name) => lineChartSvg(name, seriesOf(records, [name]))).join('\n')}
-<h2>Samples</h2>
-${samples.map((s) => `<figure><img alt="samples at step ${s.step}" src="${s.dataUri}"><figcaption>step ${s.step}</figcaption></figure>`).join('\n') || '<p>No samples.</p>'}
-<h2>Config</h2>
-<pre>${escapeHtml(configText)}</pre>
-</body>
-</html>
-`;
+  const runName = escapeHtml(path.basename(path.resolve(runDir)));
+  const losses =
+    lossNames.length > 0
+      ? lineChartSvg('losses', seriesOf(records, lossNames))
+      : '<p>No losses logged yet.</p>';
+  const body = [
+    `<h1>gensynth run ${runName}</h1>`,
+    `<p>Steps logged: ${lastStep}. Generated ${escapeHtml(new Date().toISOString())}.</p>`,
+    '<h2>Losses</h2>',
+    losses,
+    trainingNames.length > 0
+      ? lineChartSvg('other training values', seriesOf(records, trainingNames))
+      : '',
+    '<h2>Metrics</h2>',
+    metricsTable(records, metricNames),
+    ...metricNames.map((name) => lineChartSvg(name, seriesOf(records, [name]))),
+    '<h2>Samples</h2>',
+    samplesSection(await sampleImages(runDir)),
+    '<h2>Config</h2>',
+    `<pre>${escapeHtml(configText)}</pre>`,
+  ];
+  const html = [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<title>gensynth run ${runName}</title>`,
+    `<style>\n${STYLE}\n</style>`,
+    '</head>',
+    '<body>',
+    ...body.filter((part) => part !== ''),
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
   const file = path.join(runDir, REPORT_FILE);
   await replaceFileAtomic(file, html);
   return file;

@@ -26,6 +26,7 @@ import {
 import { encodePng, imageGridRaw } from './image-grid';
 import { appendMetrics, METRICS_FILE, truncateMetrics, type MetricsRecord } from './metrics-log';
 import {
+  checkDatasetFitsModel,
   defaultBestMetric,
   resolveSettings,
   type ResumeOptions,
@@ -146,6 +147,7 @@ async function resumeInto(
   loaded?: Awaited<ReturnType<typeof loadLatestGoodCheckpoint>>,
 ): Promise<TrainResult> {
   const logger = options.logger ?? getLogger();
+  checkDatasetFitsModel('resume(options.dataset)', options.dataset, model);
   const checkpoint = loaded ?? (await loadLatestGoodCheckpoint(runDir, logger));
   await restoreCheckpoint(model, checkpoint);
   const fingerprint = fingerprintDataset(options.dataset);
@@ -319,6 +321,7 @@ async function runLoop(
         tf.dispose(Object.values(scalars));
       }
       watchdog.check(step);
+      progress.tick(step, steps);
       windowMs += performance.now() - t0;
       windowSteps += 1;
 
