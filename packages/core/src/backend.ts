@@ -87,6 +87,24 @@ function checkName(where: string, name: unknown): asserts name is BackendName {
 }
 
 /**
+ * tfjs-core alone registers no gradients; tfjs-layers (and the `@tensorflow/tfjs` union package)
+ * register all of them on import. Training needs them, so make sure they are there.
+ */
+async function ensureGradients(logger: Logger): Promise<void> {
+  if (tf.getGradient('Conv2D') !== undefined) return;
+  try {
+    await importOptional('@tensorflow/tfjs-layers');
+  } catch {
+    // Reported below.
+  }
+  if (tf.getGradient('Conv2D') === undefined) {
+    logger.warn(
+      'backend: no gradients are registered, so training will fail; install @tensorflow/tfjs-layers or import @tensorflow/tfjs',
+    );
+  }
+}
+
+/**
  * Pick and activate the fastest available backend. Returns what was chosen and why the others
  * were skipped. Missing native packages are normal: they are logged at info level, not thrown.
  */
@@ -103,6 +121,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     candidates = [...prefer, ...BACKEND_ORDER.filter((b) => !prefer.includes(b))];
   }
 
+  await ensureGradients(logger);
   const skipped: BackendChoice['skipped'] = [];
   for (const name of candidates) {
     try {
