@@ -1,0 +1,132 @@
+/**
+ * The commands of `gensynth`. Each is a thin layer over the libraries: parse, validate, call,
+ * print where the results are.
+ */
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { getLogger } from '@gensynth/core';
+import { loadLatestGoodCheckpoint, restoreCheckpoint, writeImageGrid } from '@gensynth/train';
+import { loadConfigFile, resolveConfig } from './config';
+import { modelFromConfig, resumeExperiment, runExperiment, type ExperimentResult } from './experiment';
+import { runInspect, SOURCE_KINDS } from './inspect';
+import { runEval } from './eval-command';
+import { formatRunSummary } from './summary';
+import { readStoredExperiment, selectBackend } from './stored';
+
+export const VERSION = '0.0.0';
+
+function integer(name: string, min = 1) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) {
+      throw new InvalidArgumentError(`${name} must be an integer >= ${min}; received ${value}.`);
+    }
+    return n;
+  };
+}
+
+const progressOption = () =>
+  new Option('--progress <mode>', 'progress output').choices(['auto', 'bar', 'lines', 'none']).default('auto');
+
+function printSummary(result: ExperimentResult): void {
+  process.stdout.write(`${formatRunSummary(result)}\n`);
+}
+
+/** Register the commands on `program` and run it with `argv`. */
+export async function runCli(program: Command, argv: string[]): Promise<void> {
+  program
+    .name('gensynth')
+    .description('Train, evaluate and sample generative image models on TensorFlow.js.')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('train')
+    .description('train the experiment a YAML or JSON config describes')
+    .argument('<config>', 'config file (see examples/demo/demo.yaml)')
+    .option('--steps <n>', 'override train.steps', integer('--steps'))
+    .option('--run-dir <dir>', 'override runDir')
+    .addOption(new Option('--backend <name>', 'override backend').choices(['auto', 'node-gpu', 'node', 'wasm', 'cpu']))
+    .addOption(progressOption())
+    .action(async (file: string, opts: { steps?: number; runDir?: string; backend?: string; progress: 'auto' }) => {
+      const loaded = loadConfigFile(file);
+      const config = resolveConfig({
+        ...loaded,
+        ...(opts.runDir ? { runDir: opts.runDir } : {}),
+        ...(opts.backend ? { backend: opts.backend } : {}),
+      });
+      const result = await runExperiment(config, {
+        progress: opts.progress,
+        ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
+      });
+      printSummary(result);
+      result.model.dispose();
+    });
+
+  program
+    .command('resume')
+    .description('continue a run from its latest good checkpoint')
+    .argument('<run-dir>', 'run directory written by `gensynth train`')
+    .option('--steps <n>', 'new total step count (default: the run\'s own)', integer('--steps'))
+    .addOption(progressOption())
+    .action(async (runDir: string, opts: { steps?: number; progress: 'auto' }) => {
+      const result = await resumeExperiment(runDir, {
+        progress: opts.progress,
+        ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
+      });
+      printSummary(result);
+      result.model.dispose();
+    });
+
+  program
+    .command('sample')
+    .description('draw images from a trained run into a PNG grid')
+    .argument('<run-dir>', 'run directory')
+    .option('--n <count>', 'number of images', integer('--n'), 64)
+    .option('--out <file>', 'output PNG', 'samples.png')
+    .option('--seed <seed>', 'seed of the latent noise', integer('--seed', 0), 0)
+    .action(async (runDir: string, opts: { n: number; out: string; seed: number }) => {
+      const config = await readStoredExperiment(runDir);
+      await selectBackend(config);
+      const checkpoint = await loadLatestGoodCheckpoint(runDir, getLogger());
+      const model = modelFromConfig(checkpoint.state.modelConfig);
+      try {
+        await restoreCheckpoint(model, checkpoint);
+        const images = model.sample(opts.n, { seed: opts.seed });
+        try {
+          await writeImageGrid(opts.out, images);
+        } finally {
+          images.dispose();
+        }
+      } finally {
+        model.dispose();
+      }
+      process.stdout.write(`wrote ${opts.n} samples from step ${checkpoint.step} to ${path.resolve(opts.out)}\n`);
+    });
+
+  program
+    .command('eval')
+    .description('FID of a run\'s samples (or a folder of images) against a folder or saved statistics')
+    .argument('<run-or-dir>', 'run directory, or a folder of images')
+    .requiredOption('--against <dir-or-stats>', 'folder of reference images, or a statistics JSON file')
+    .option('--n <count>', 'images to generate from a run', integer('--n'), 2000)
+    .option('--save-stats <file>', 'also save the reference statistics here')
+    .option('--json', 'print the result as JSON')
+    .action(async (target: string, opts: { against: string; n: number; saveStats?: string; json?: boolean }) => {
+      await runEval(target, opts);
+    });
+
+  const data = program.command('data').description('inspect datasets');
+  data
+    .command('inspect')
+    .description('count, image shape, classes and skipped files of a source')
+    .argument('<source>', 'image folder, CIFAR-10 folder, MNIST IDX file, CelebA folder, LSUN LMDB, or "mnist-package"')
+    .addOption(new Option('--type <kind>', 'source kind (default: detected)').choices([...SOURCE_KINDS]))
+    .option('--json', 'print JSON')
+    .action(async (source: string, opts: { type?: string; json?: boolean }) => {
+      await runInspect(source, opts);
+    });
+
+  await program.parseAsync(argv);
+}
