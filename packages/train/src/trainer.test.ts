@@ -262,6 +262,32 @@ describe('train and resume', () => {
     model.dispose();
   });
 
+  it('warns when resuming into a model whose config differs from the checkpoint', async () => {
+    const runDir = path.join(tmp, 'config-drift');
+    const model = new TinyGan();
+    await train({ ...base, model, dataset, runDir, steps: 2, logEvery: 1, sampleEvery: 0 });
+    model.dispose();
+    const warnings: string[] = [];
+    const logger = createLogger('warn', (_level, message) => warnings.push(message));
+    const other = new TinyGan({ learningRate: 0.02 });
+    await train({
+      ...base,
+      logger,
+      model: other,
+      dataset,
+      runDir,
+      steps: 3,
+      logEvery: 1,
+      sampleEvery: 0,
+      resume: true,
+    });
+    other.dispose();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /model's config differs from the checkpoint's.*"learningRate":0\.02/,
+    );
+  });
+
   it('saves a checkpoint at the current step and stops when aborted', async () => {
     const controller = new AbortController();
     const model = new TinyGan();

@@ -149,6 +149,12 @@ async function resumeInto(
   const logger = options.logger ?? getLogger();
   checkDatasetFitsModel('resume(options.dataset)', options.dataset, model);
   const checkpoint = loaded ?? (await loadLatestGoodCheckpoint(runDir, logger));
+  if (JSON.stringify(model.config) !== JSON.stringify(checkpoint.state.modelConfig)) {
+    logger.warn(
+      `resume(${runDir}): the model's config differs from the checkpoint's; restoring anyway ` +
+        `(model ${JSON.stringify(model.config)}, checkpoint ${JSON.stringify(checkpoint.state.modelConfig)})`,
+    );
+  }
   await restoreCheckpoint(model, checkpoint);
   const fingerprint = fingerprintDataset(options.dataset);
   if (fingerprint.sha256 !== config.dataset.sha256) {
