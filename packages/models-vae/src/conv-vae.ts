@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
   deriveSeed,
+  describeValue,
   invalidArgument,
   type Batch,
   type GenerativeModel,
@@ -65,6 +66,11 @@ function normAndAct(
   return hiddenActivation(options, `${prefix}_act`).apply(normed) as tfl.SymbolicTensor;
 }
 
+/*
+ * Layers followed by batch normalization have no bias: batch normalization subtracts the batch
+ * mean of every channel, which cancels any bias (its gradient is exactly zero).
+ */
+
 /** Seeded Glorot-uniform kernels, so the same `options.seed` gives the same weights. */
 function kernelInit(seed: number, index: number) {
   return tfl.initializers.glorotUniform({ seed: deriveSeed(seed, 100, index) });
@@ -72,6 +78,7 @@ function kernelInit(seed: number, index: number) {
 
 /** Encoder: `[B, H, W, C]` in [-1, 1] -> `[μ [B, Z], log σ² [B, Z]]`. */
 function buildEncoder(options: ResolvedConvVaeOptions): tfl.LayersModel {
+  const batchNormFollows = options.normalization === 'batch';
   const { height, width, channels } = options.imageShape;
   const input = tfl.input({ shape: [height, width, channels], name: 'encoder_input' });
   let x: tfl.SymbolicTensor = input;
@@ -83,6 +90,7 @@ function buildEncoder(options: ResolvedConvVaeOptions): tfl.LayersModel {
         strides: 2,
         padding: 'same',
         kernelInitializer: kernelInit(options.seed, i),
+        useBias: !batchNormFollows,
         name: `encoder_conv${i}`,
       })
       .apply(x) as tfl.SymbolicTensor; // [B, H/2^(i+1), W/2^(i+1), filters]
@@ -103,6 +111,7 @@ function buildEncoder(options: ResolvedConvVaeOptions): tfl.LayersModel {
  * `bernoulli`.
  */
 function buildDecoder(options: ResolvedConvVaeOptions): tfl.LayersModel {
+  const batchNormFollows = options.normalization === 'batch';
   const { height, width, channels } = options.imageShape;
   const depth = options.filters.length;
   const lowHeight = height / 2 ** depth;
@@ -113,6 +122,7 @@ function buildDecoder(options: ResolvedConvVaeOptions): tfl.LayersModel {
     .dense({
       units: lowHeight * lowWidth * lowFilters,
       kernelInitializer: kernelInit(options.seed, 200),
+      useBias: !batchNormFollows,
       name: 'decoder_dense',
     })
     .apply(input) as tfl.SymbolicTensor;
@@ -129,6 +139,7 @@ function buildDecoder(options: ResolvedConvVaeOptions): tfl.LayersModel {
         strides: 2,
         padding: 'same',
         kernelInitializer: kernelInit(options.seed, 300 + i),
+        useBias: last || !batchNormFollows,
         name: `decoder_deconv${i}`,
       })
       .apply(x) as tfl.SymbolicTensor; // [B, H/2^i, W/2^i, F_{i-1} or C]
@@ -321,7 +332,7 @@ export function createVaeFromConfig(config: VaeConfig | Record<string, unknown>)
     throw invalidArgument(
       'createVaeFromConfig(config.family)',
       "'vae'",
-      config?.family,
+      describeValue(config?.family),
       'Pass a config saved by a VAE.',
     );
   }

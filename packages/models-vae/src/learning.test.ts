@@ -17,12 +17,13 @@ function digits(count: number): tf.Tensor4D {
   });
 }
 
+// Trains on WASM (issue 3); the CPU backend gives the same curve ~15x slower.
 beforeAll(async () => {
-  await initBackend({ force: 'cpu', logger: silentLogger });
+  await initBackend({ force: 'wasm', logger: silentLogger });
 });
 
 describe('ConvVAE learning', () => {
-  it('lowers the reconstruction loss over 30 steps on 16 real digits', async () => {
+  it('lowers the reconstruction loss over 30 steps on 32 real digits (wasm backend)', async () => {
     const model = createConvVAE({
       imageShape: { height: 16, width: 16, channels: 1 },
       latentDim: 8,
@@ -31,17 +32,17 @@ describe('ConvVAE learning', () => {
       learningRate: 3e-3,
       seed: 1,
     });
-    const images = digits(16);
+    const images = digits(32);
     const curve: number[] = [];
     for (let step = 0; step < 30; step++) {
-      const batchImages = tf.slice(images, [(step % 2) * 8, 0, 0, 0], [8, 16, 16, 1]);
+      const batchImages = tf.slice(images, [(step % 2) * 16, 0, 0, 0], [16, 16, 16, 1]);
       const losses = model.trainStep({ images: batchImages }, { step, seed: 1000 + step });
       curve.push((await losses['loss/reconstruction'].data())[0] as number);
       tf.dispose([batchImages, ...Object.values(losses)]);
     }
     const first = curve.slice(0, 4).reduce((a, b) => a + b) / 4;
     const last = curve.slice(-4).reduce((a, b) => a + b) / 4;
-    // Observed on CPU: ~177 over the first steps, ~120 over the last (a 0.68 ratio).
+    // Observed (wasm and cpu alike): 177 (chance: 256 ln 2) at the start, ~120 at the end.
     expect(last).toBeLessThan(0.8 * first);
     images.dispose();
     model.dispose();
