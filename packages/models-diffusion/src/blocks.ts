@@ -77,22 +77,24 @@ export class Conv2d {
 /** A dense layer. `[B, Din]` -> `[B, units]`. */
 export class Dense {
   readonly kernel: tf.Variable;
-  readonly bias: tf.Variable;
+  readonly bias: tf.Variable | null;
 
   constructor(
     store: ParameterStore,
     name: string,
     inUnits: number,
     readonly units: number,
+    useBias = true,
   ) {
     this.kernel = store.create(`${name}/kernel`, [inUnits, units], {
       bound: 1 / Math.sqrt(inUnits),
     });
-    this.bias = store.create(`${name}/bias`, [units], { fill: 0 });
+    this.bias = useBias ? store.create(`${name}/bias`, [units], { fill: 0 }) : null;
   }
 
   apply(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.kernel as tf.Tensor2D), this.bias);
+    const y: tf.Tensor2D = tf.matMul(x, this.kernel as tf.Tensor2D);
+    return this.bias ? (tf.add(y, this.bias) as tf.Tensor2D) : y;
   }
 }
 
@@ -207,7 +209,9 @@ export class SelfAttention {
   ) {
     this.norm = new GroupNorm(store, `${name}/norm`, channels, groups);
     this.query = new Dense(store, `${name}/query`, channels, channels);
-    this.key = new Dense(store, `${name}/key`, channels, channels);
+    // No key bias: it adds the same q·b to every score of a query, which softmax cancels, so its
+    // gradient is zero (and its float noise would differ between backends).
+    this.key = new Dense(store, `${name}/key`, channels, channels, false);
     this.value = new Dense(store, `${name}/value`, channels, channels);
     this.output = new Dense(store, `${name}/proj_out`, channels, channels);
   }

@@ -11,8 +11,10 @@ import { DEFAULT_DIFFUSION_OPTIONS, type DiffusionOptions } from './options';
 
 const TINY: DiffusionOptions = {
   imageShape: { height: 8, width: 8, channels: 1 },
-  blockOutChannels: [8, 16],
-  normNumGroups: 4,
+  // Tiny on purpose: tfjs' CPU Conv2DBackpropFilter is slow (see the README's Limitations).
+  blockOutChannels: [4, 8],
+  normNumGroups: 2,
+  attention: false,
   numTrainTimesteps: 100,
   numInferenceSteps: 4,
   seed: 3,
@@ -203,7 +205,7 @@ describe('createDiffusionModel errors', () => {
     ],
     [
       { normNumGroups: 3 },
-      'options.normNumGroups): expected a divisor of every blockOutChannels entry (8, 16); received 3',
+      'options.normNumGroups): expected a divisor of every blockOutChannels entry (4, 8); received 3',
     ],
     [
       { imageShape: { height: 9, width: 8, channels: 1 } },
