@@ -177,3 +177,29 @@ describe('AvgPoolGrad on wasm (stock)', () => {
     expect(relativeError(wasm[0]!.values, cpu[0]!.values)).toBeLessThan(1e-5);
   });
 });
+
+describe('_FusedMatMul with a bias on a batch of matrices on wasm', () => {
+  // a = two 2x2 identity matrices, b = [[1, 2], [3, 4]] and [[5, 6], [7, 8]], bias = [10, 20]:
+  // out = b + bias on every row = [[11, 22], [13, 24]] and [[15, 26], [17, 28]].
+  const expected = [11, 22, 13, 24, 15, 26, 17, 28];
+  const inputs = () => ({
+    a: tf.tensor3d([1, 0, 0, 1, 1, 0, 0, 1], [2, 2, 2]),
+    b: tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]),
+    bias: tf.tensor1d([10, 20]),
+  });
+
+  it('adds the bias to every batch matrix', async () => {
+    const [out] = await runOn('wasm', () => tf.fused.matMul(inputs()));
+    expect(Array.from(out!.values)).toEqual(expected);
+  });
+
+  it('replaces a stock kernel that gets it wrong', async () => {
+    await tf.setBackend('wasm');
+    const tensors = inputs();
+    const stock = runStockKernel(stockWasmKernel('_FusedMatMul'), tensors, {
+      transposeA: false, transposeB: false, activation: 'linear',
+    });
+    expect(Array.from(stock.values)).not.toEqual(expected);
+    tf.dispose(Object.values(tensors));
+  });
+});

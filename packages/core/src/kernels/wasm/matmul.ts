@@ -1,14 +1,25 @@
 /**
- * `BatchMatMul` and `_FusedMatMul` on WASM, routed to XNNPACK's fast path.
+ * `BatchMatMul` and `_FusedMatMul` on WASM.
  *
- * The stock kernels reach XNNPACK only when neither operand is transposed; with transposeA or
- * transposeB they fall back to a scalar loop that runs 10-40x slower (measured: a
+ * Speed: the stock kernels reach XNNPACK only when neither operand is transposed; with
+ * transposeA or transposeB they fall back to a scalar loop that runs 10-40x slower (measured: a
  * [64, 100]^T x [64, 2048] product, the weight gradient of a dense layer, took 32 ms instead of
  * 0.8 ms). Here a transposed operand is materialised with `Transpose` first (memory-bound and
  * cheap next to the product), then the stock kernel runs untransposed.
+ *
+ * Correctness: the stock `_FusedMatMul` adds the bias wrongly when the output has more than one
+ * batch matrix ([B, M, N] with B > 1 came out 34% off). Such products run as BatchMatMul, then
+ * Add of the bias, then the activation's own kernel.
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelScope, withScope } from './composite';
+import { KernelScope, kernelUnsupported, withScope } from './composite';
+
+interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+  activation?: string;
+  leakyreluAlpha?: number;
+}
 
 /** Swap the last two axes: [...batch, r, c] -> [...batch, c, r]. */
 function swapLastTwo(scope: KernelScope, x: TensorInfo): TensorInfo {
@@ -19,25 +30,62 @@ function swapLastTwo(scope: KernelScope, x: TensorInfo): TensorInfo {
   return scope.transpose(x, perm);
 }
 
-function untransposed(kernelName: 'BatchMatMul' | '_FusedMatMul'): KernelConfig {
+/** Apply a fused activation with its own kernel. */
+function activate(scope: KernelScope, x: TensorInfo, attrs: MatMulAttrs, alpha?: TensorInfo): TensorInfo {
+  switch (attrs.activation ?? 'linear') {
+    case 'linear':
+      return x;
+    case 'relu':
+      return scope.run('Relu', { x });
+    case 'relu6':
+      return scope.run('Relu6', { x });
+    case 'elu':
+      return scope.run('Elu', { x });
+    case 'sigmoid':
+      return scope.run('Sigmoid', { x });
+    case 'leakyrelu':
+      return scope.run('LeakyRelu', { x }, { alpha: attrs.leakyreluAlpha ?? 0.2 });
+    case 'prelu':
+      return scope.run('Prelu', { x, alpha: alpha! });
+    default:
+      throw kernelUnsupported(
+        '_FusedMatMul',
+        "activation 'linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu' or 'prelu'",
+        `'${String(attrs.activation)}'`,
+        'Apply that activation as a separate op after tf.matMul.',
+      );
+  }
+}
+
+function matMulConfig(kernelName: 'BatchMatMul' | '_FusedMatMul'): KernelConfig {
   return {
     kernelName,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const a = attrs as unknown as { transposeA: boolean; transposeB: boolean } & NamedAttrMap;
-      const float = inputs.a!.dtype === 'float32' && inputs.b!.dtype === 'float32';
-      if (!float || (!a.transposeA && !a.transposeB)) {
+      const a = attrs as unknown as MatMulAttrs & NamedAttrMap;
+      const left = inputs.a!;
+      const right = inputs.b!;
+      if (left.dtype !== 'float32' || right.dtype !== 'float32') {
         return withScope(backend, (scope) => scope.runStock(kernelName, inputs as never, a));
       }
       return withScope(backend, (scope) => {
-        const left = a.transposeA ? swapLastTwo(scope, inputs.a!) : inputs.a!;
-        const right = a.transposeB ? swapLastTwo(scope, inputs.b!) : inputs.b!;
-        const rest = { ...inputs, a: left, b: right };
-        return scope.runStock(kernelName, rest as never, { ...a, transposeA: false, transposeB: false });
+        const lhs = a.transposeA ? swapLastTwo(scope, left) : left;
+        const rhs = a.transposeB ? swapLastTwo(scope, right) : right;
+        const plain = { ...a, transposeA: false, transposeB: false };
+        const batches = Math.max(
+          left.shape.slice(0, -2).reduce((p, n) => p * n, 1),
+          right.shape.slice(0, -2).reduce((p, n) => p * n, 1),
+        );
+        if (kernelName === 'BatchMatMul' || batches === 1) {
+          return scope.runStock(kernelName, { ...inputs, a: lhs, b: rhs } as never, plain);
+        }
+        const product = scope.runStock('BatchMatMul', { a: lhs, b: rhs }, plain);
+        const biased = inputs.bias ? scope.run('Add', { a: product, b: inputs.bias }) : product;
+        return activate(scope, biased, a, inputs.preluActivationWeights);
       });
     },
   };
 }
 
-export const batchMatMulConfig = untransposed('BatchMatMul');
-export const fusedMatMulConfig = untransposed('_FusedMatMul');
+export const batchMatMulConfig = matMulConfig('BatchMatMul');
+export const fusedMatMulConfig = matMulConfig('_FusedMatMul');
