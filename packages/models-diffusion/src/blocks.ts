@@ -9,16 +9,23 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { deriveSeed } from '@gensynth/core';
 
+/** Stores made so far in this process: tfjs variable names are global, so each store has its own. */
+let storeCount = 0;
+
 /** Creates and owns the variables of a network, in a fixed creation order. */
 export class ParameterStore {
   readonly variables: tf.Variable[] = [];
   /** Names of `variables`, same order: `<prefix>/<block>/<parameter>`. */
   readonly names: string[] = [];
+  /** Prefix of the tfjs variable names, unique in the process (`unet_3/...`). */
+  private readonly variablePrefix: string;
 
   constructor(
     readonly prefix: string,
     private readonly seed: number,
-  ) {}
+  ) {
+    this.variablePrefix = `${prefix}_${storeCount++}`;
+  }
 
   /**
    * A trainable variable drawn from U(−bound, bound) with a seed derived from the store's seed
@@ -34,8 +41,7 @@ export class ParameterStore {
         ? tf.fill(shape, init.fill)
         : tf.randomUniform(shape, -init.bound, init.bound, 'float32', deriveSeed(this.seed, index)),
     );
-    // tfjs variable names are global; keep ours in `names` and let tfjs number its own.
-    const variable = tf.variable(initial, true);
+    const variable = tf.variable(initial, true, `${this.variablePrefix}/${name}`);
     initial.dispose();
     this.variables.push(variable);
     return variable;

@@ -160,6 +160,28 @@ describe('DiffusionModel.trainStep', () => {
   });
 });
 
+describe('DiffusionModel EMA', () => {
+  it('averages the weights with the warmed-up decay and samples with them', async () => {
+    const model = createDiffusionModel({ ...TINY, emaDecay: 0.9 });
+    expect(Object.keys(model.networks())).toEqual(['unet', 'ema']);
+    const initial = Array.from(model.unet.getWeights()[0]!.dataSync());
+    expect(Array.from(model.ema!.getWeights()[0]!.dataSync())).toEqual(initial);
+    const batch = tinyBatch();
+    await scalars(model.trainStep(batch, { step: 0, seed: 1 }));
+    // step 0: decay = min(0.9, (1 + 0) / (10 + 0)) = 0.1
+    const trained = model.unet.getWeights()[0]!.dataSync();
+    const average = model.ema!.getWeights()[0]!.dataSync();
+    initial.forEach((w0, i) => {
+      expect(average[i]).toBeCloseTo(0.1 * w0 + 0.9 * trained[i]!, 6);
+    });
+    const withEma = model.sample(1, { seed: 3, numInferenceSteps: 1 });
+    const withoutEma = model.sample(1, { seed: 3, numInferenceSteps: 1, useEma: false });
+    expect(Array.from(withEma.dataSync())).not.toEqual(Array.from(withoutEma.dataSync()));
+    tf.dispose([withEma, withoutEma, batch.images]);
+    model.dispose();
+  });
+});
+
 describe('diffusion config', () => {
   it('round-trips through JSON and rebuilds an identical model', async () => {
     const model = createDiffusionModel({ ...TINY, betaSchedule: 'squaredcos_cap_v2' });

@@ -45,6 +45,8 @@ export interface DiffusionSampleOptions extends SampleOptions {
   numInferenceSteps?: number;
   /** Override the configured DDIM η. */
   eta?: number;
+  /** Sample with the EMA weights when the model keeps them (default true). */
+  useEma?: boolean;
 }
 
 /** The scalars a diffusion training step reports. */
@@ -58,6 +60,8 @@ export class DiffusionModel implements GenerativeModel<DiffusionConfig> {
   readonly config: DiffusionConfig;
   readonly imageShape: ImageShape;
   readonly unet: UNet;
+  /** Moving average of `unet`'s weights when `emaDecay > 0`; `sample()` uses it. */
+  readonly ema: UNet | null;
   readonly optimizer: tf.AdamOptimizer;
   /** The training-side noise schedule (forward process, `addNoise`, velocity targets). */
   readonly noiseScheduler: DDPMScheduler;
@@ -68,14 +72,16 @@ export class DiffusionModel implements GenerativeModel<DiffusionConfig> {
     this.config = { family: 'diffusion', ...resolved };
     this.imageShape = resolved.imageShape;
     this.noiseScheduler = new DDPMScheduler(this.schedulerOptions());
-    this.unet = new UNet({
+    const unetOptions = {
       channels: resolved.imageShape.channels,
       blockOutChannels: resolved.blockOutChannels,
       layersPerBlock: resolved.layersPerBlock,
       normNumGroups: resolved.normNumGroups,
       attention: resolved.attention,
       seed: resolved.seed,
-    });
+    };
+    this.unet = new UNet(unetOptions, 'unet');
+    this.ema = resolved.emaDecay > 0 ? new UNet(unetOptions, 'ema') : null;
     this.optimizer = tf.train.adam(resolved.learningRate, resolved.adamBeta1, resolved.adamBeta2);
   }
 
@@ -119,7 +125,20 @@ export class DiffusionModel implements GenerativeModel<DiffusionConfig> {
       true,
       this.unet.trainableVariables(),
     ) as tf.Scalar;
+    if (this.ema) this.updateEma(context.step);
     return { 'loss/diffusion': loss };
+  }
+
+  /** `ema ← d · ema + (1 − d) · unet` with `d = min(emaDecay, (1 + step) / (10 + step))`. */
+  private updateEma(step: number): void {
+    const ema = (this.ema as UNet).trainableVariables();
+    const decay = Math.min(this.config.emaDecay, (1 + step) / (10 + step));
+    tf.tidy(() => {
+      this.unet.trainableVariables().forEach((weight, i) => {
+        const average = ema[i] as tf.Variable;
+        average.assign(tf.add(tf.mul(decay, average), tf.mul(1 - decay, weight)));
+      });
+    });
   }
 
   /**
@@ -150,6 +169,7 @@ export class DiffusionModel implements GenerativeModel<DiffusionConfig> {
     const samplerName = options.sampler ?? this.config.sampler;
     const steps = options.numInferenceSteps ?? this.config.numInferenceSteps;
     const eta = options.eta ?? this.config.eta;
+    const network = options.useEma === false ? this.unet : (this.ema ?? this.unet);
     const scheduler =
       samplerName === 'ddim'
         ? new DDIMScheduler(this.schedulerOptions())
@@ -168,7 +188,7 @@ export class DiffusionModel implements GenerativeModel<DiffusionConfig> {
     scheduler.timesteps.forEach((t, i) => {
       const previous = images as tf.Tensor4D;
       images = tf.tidy(() => {
-        const modelOutput = this.unet.apply(previous, tf.fill([n], t, 'float32') as tf.Tensor1D);
+        const modelOutput = network.apply(previous, tf.fill([n], t, 'float32') as tf.Tensor1D);
         const stepSeed = deriveSeed(seed, STREAM_SAMPLE_STEP, i);
         return scheduler.step(modelOutput, t, previous, { seed: stepSeed, eta }).prevSample;
       });
@@ -180,7 +200,7 @@ export class DiffusionModel implements GenerativeModel<DiffusionConfig> {
   }
 
   networks(): Record<string, WeightedNetwork> {
-    return { unet: this.unet };
+    return this.ema ? { unet: this.unet, ema: this.ema } : { unet: this.unet };
   }
 
   optimizers(): Record<string, tf.Optimizer> {
@@ -191,6 +211,7 @@ export class DiffusionModel implements GenerativeModel<DiffusionConfig> {
     if (this.disposed) return;
     this.disposed = true;
     this.unet.dispose();
+    this.ema?.dispose();
     this.optimizer.dispose();
   }
 

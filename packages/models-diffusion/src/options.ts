@@ -43,6 +43,12 @@ export interface DiffusionOptions {
   timestepSpacing?: TimestepSpacing;
   /** Clamp x̂_0 to [−1, 1] while sampling. */
   clipSample?: boolean;
+  /**
+   * Decay of an exponential moving average of the UNet weights (0 turns it off). The average is
+   * the `ema` network, and `sample()` uses it. Warmed up as diffusers' EMAModel does:
+   * `min(emaDecay, (1 + step) / (10 + step))`.
+   */
+  emaDecay?: number;
   /** Adam learning rate. */
   learningRate?: number;
   adamBeta1?: number;
@@ -71,6 +77,7 @@ export const DEFAULT_DIFFUSION_OPTIONS = Object.freeze({
   eta: 0,
   timestepSpacing: 'leading' as TimestepSpacing,
   clipSample: true,
+  emaDecay: 0,
   learningRate: 2e-4,
   adamBeta1: 0.9,
   adamBeta2: 0.999,
@@ -219,6 +226,7 @@ export function resolveDiffusionOptions(options: DiffusionOptions): ResolvedDiff
     eta: number('eta', merged.eta, (v) => v >= 0, 'a number >= 0'),
     timestepSpacing: oneOf('timestepSpacing', merged.timestepSpacing, TIMESTEP_SPACINGS),
     clipSample: boolean('clipSample', merged.clipSample),
+    emaDecay: number('emaDecay', merged.emaDecay, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
     learningRate: number('learningRate', merged.learningRate, (v) => v > 0, 'a number > 0'),
     adamBeta1: number('adamBeta1', merged.adamBeta1, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
     adamBeta2: number('adamBeta2', merged.adamBeta2, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
