@@ -17,6 +17,7 @@ export interface WasmBackend {
   makeOutput(shape: number[], dtype: DataType, memoryOffset?: number, values?: ArrayLike<number>): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
   numDataIds(): number;
+  dataIdMap: { has(dataId: object): boolean };
   wasm: { HEAPU8: Uint8Array };
 }
 

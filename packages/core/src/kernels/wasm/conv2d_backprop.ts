@@ -22,6 +22,7 @@
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { KernelScope, withScope } from './composite';
+import { DerivedFilterCache } from './filter_cache';
 import { crop4d, interleavePhases } from './layout';
 
 type Shape4 = [number, number, number, number];
@@ -78,15 +79,36 @@ export function conv2dBackpropFilter(
   return scope.transpose(cropped, [1, 2, 0, 3]); // [kh, kw, Ci, Co]
 }
 
+/** Sub-pixel filters, reused while their source weights live (see filter_cache.ts). */
+const subPixelFilters = new DerivedFilterCache();
+
 /** Sub-pixel filter [Mh, Mw, Co, sh*sw*Ci] holding the flipped taps of every phase. */
 function subPixelFilter(scope: KernelScope, w: TensorInfo, sh: number, sw: number): TensorInfo {
   const [kh, kw, ci, co] = w.shape as Shape4;
   const mh = Math.ceil(kh / sh);
   const mw = Math.ceil(kw / sw);
   const phases = sh * sw * ci;
-  const out = scope.alloc([mh, mw, co, phases]);
-  const dst = scope.view(out);
-  const src = scope.view(w);
+  const backend = scope.backend;
+  return subPixelFilters.get(backend, w, `${sh},${sw}`, () => {
+    const out = backend.makeOutput([mh, mw, co, phases], 'float32');
+    const dst = backend.typedArrayFromHeap(out);
+    dst.fill(0);
+    const src = backend.typedArrayFromHeap(w);
+    fillSubPixel(src, dst, [kh, kw, ci, co], sh, sw);
+    return out;
+  });
+}
+
+function fillSubPixel(
+  src: ArrayLike<number>,
+  dst: Float32Array | Int32Array | Uint8Array,
+  [kh, kw, ci, co]: Shape4,
+  sh: number,
+  sw: number,
+): void {
+  const mh = Math.ceil(kh / sh);
+  const mw = Math.ceil(kw / sw);
+  const phases = sh * sw * ci;
   for (let th = 0; th < mh; th++) {
     for (let rh = 0; rh < sh; rh++) {
       const i = rh + sh * (mh - 1 - th);
@@ -105,7 +127,6 @@ function subPixelFilter(scope: KernelScope, w: TensorInfo, sh: number, sw: numbe
       }
     }
   }
-  return out;
 }
 
 /** dx [B, H, W, Ci] (or NCHW) from dy [B, Ho, Wo, Co] (or NCHW) and w [kh, kw, Ci, Co]. */

@@ -119,3 +119,25 @@ describe('Slice on wasm', () => {
     expect(relativeError(wasm[0]!.values, cpu[0]!.values)).toBeLessThan(1e-5);
   });
 });
+
+describe('LeakyRelu on wasm', () => {
+  it('scales negative values by alpha (hand-computed)', async () => {
+    const [out] = await runOn('wasm', () => tf.leakyRelu(tf.tensor1d([-2, -0.5, 0, 3]), 0.2));
+    expect(Array.from(out!.values)).toEqual([-0.4, -0.1, 0, 3].map(Math.fround));
+  });
+
+  it.each([0.2, 0.01, 1.5, -0.3])('matches cpu with its gradient for alpha %p', async (alpha) => {
+    const { wasm, cpu } = await onBothBackends(() => {
+      const x = seeded([2, 5, 6, 3], 1);
+      const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(t, alpha), seeded([2, 5, 6, 3], 2))))(x);
+      return [tf.leakyRelu(x, alpha), dx];
+    });
+    wasm.forEach((r, i) => expect(relativeError(r.values, cpu[i]!.values)).toBeLessThan(1e-6));
+  });
+
+  it('keeps the stock behaviour for int32 input (float32 output)', async () => {
+    const [out] = await runOn('wasm', () => tf.leakyRelu(tf.tensor1d([-5, 5], 'int32'), 0.5));
+    expect(out!.values).toBeInstanceOf(Float32Array);
+    expect(Array.from(out!.values)).toEqual([-2.5, 5]);
+  });
+});

@@ -5,7 +5,7 @@
  * Missing:  Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropInput,
  *           DepthwiseConv2dNativeBackpropFilter, UnsortedSegmentSum (gradient of gather).
  * Slow:     Conv2DBackpropInput (a scalar loop; also the forward pass of conv2dTranspose),
- *           BatchMatMul and _FusedMatMul with a transposed operand, Tile, Slice.
+ *           BatchMatMul and _FusedMatMul with a transposed operand, Tile, Slice, LeakyRelu.
  * Wrong:    MaxPoolGrad (drops windows whose values are all negative), OneHot with dtype float32
  *           (writes int32 bit patterns), ResizeBilinearGrad (ignores halfPixelCenters).
  */
@@ -15,6 +15,7 @@ import { GensynthError } from '../../errors';
 import { rememberStockKernel } from './composite';
 import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig } from './conv2d_backprop';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise';
+import { leakyReluConfig } from './elementwise';
 import { oneHotConfig } from './one_hot';
 import { maxPoolGradConfig } from './pool';
 import { resizeBilinearGradConfig, resizeNearestNeighborGradConfig } from './resize';
@@ -38,6 +39,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = Object.freeze([
   fusedMatMulConfig,
   tileConfig,
   sliceConfig,
+  leakyReluConfig,
 ]);
 
 export { stockWasmKernel } from './composite';

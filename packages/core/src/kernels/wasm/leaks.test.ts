@@ -47,6 +47,7 @@ function kernelCalls(): Record<string, Call> {
     _FusedMatMul: () => tf.fused.matMul({ a: m, b: n, transposeA: true, bias, activation: 'relu' }),
     Tile: () => tf.tile(rows, [2, 3]),
     Slice: () => tf.slice(x, [1, 2, 0, 1], [1, 5, 9, 2]),
+    LeakyRelu: () => tf.leakyRelu(x, 0.2),
   };
 }
 
