@@ -4,12 +4,13 @@
  *
  *   npx esbuild packages/core/scripts/dcgan-step.ts --bundle --platform=node --packages=external \
  *     --outfile=node_modules/.cache/gk/dcgan-step.cjs && node node_modules/.cache/gk/dcgan-step.cjs \
- *     [--backend wasm|cpu] [--steps 10] [--profile] [--batch 64]
+ *     [--backend wasm|cpu] [--steps 10] [--profile] [--shapes] [--batch 64] [--baseline]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../src/backend';
 import { silentLogger } from '../src/logger';
+import { WASM_TRAINING_KERNELS, stockWasmKernel } from '../src/kernels/wasm';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,6 +21,10 @@ const backend = arg('backend', 'wasm') as 'wasm' | 'cpu';
 const steps = Number(arg('steps', '10'));
 const batch = Number(arg('batch', '64'));
 const profile = process.argv.includes('--profile');
+// --baseline: put the stock kernels back, keeping only what stock tfjs lacks outright.
+const baseline = process.argv.includes('--baseline');
+const MISSING_IN_STOCK = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter', 'UnsortedSegmentSum'];
 const latentDim = 100;
 
 function generator(): tfl.LayersModel {
@@ -64,6 +69,14 @@ function bce(logits: tf.Tensor, target: number): tf.Scalar {
 
 async function main(): Promise<void> {
   await initBackend({ force: backend, logger: silentLogger });
+  if (baseline) {
+    for (const { kernelName } of WASM_TRAINING_KERNELS) {
+      const stock = stockWasmKernel(kernelName);
+      if (MISSING_IN_STOCK.includes(kernelName) || stock === undefined) continue;
+      tf.unregisterKernel(kernelName, 'wasm');
+      tf.registerKernel(stock);
+    }
+  }
   const g = generator();
   const d = discriminator();
   const optG = tf.train.adam(2e-4, 0.5);

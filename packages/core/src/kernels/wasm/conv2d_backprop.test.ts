@@ -56,6 +56,14 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
     { x: [2, 6, 6, 2], w: [5, 5, 2, 2], strides: 1, pad: [[0, 0], [2, 0], [0, 2], [0, 0]] },
     { x: [2, 4, 4, 3], w: [4, 4, 3, 2], strides: 3, pad: 'same' },
     { x: [1, 3, 3, 2], w: [3, 3, 2, 2], strides: 2, pad: 'valid' },
+    { x: [2, 5, 6, 2], w: [2, 2, 2, 3], strides: 2, pad: [[0, 0], [4, 1], [0, 5], [0, 0]] },
+    // 8+ input channels take the per-phase path of Conv2DBackpropInput.
+    { x: [2, 7, 9, 8], w: [3, 3, 8, 5], strides: 2, pad: 'same' },
+    { x: [1, 11, 10, 9], w: [2, 5, 9, 4], strides: [2, 3], pad: 'valid' },
+    { x: [2, 9, 8, 8], w: [3, 2, 8, 4], strides: [3, 2], pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
+    { x: [2, 4, 4, 8], w: [4, 4, 8, 2], strides: 3, pad: 'same' },
+    { x: [1, 6, 5, 8], w: [3, 3, 8, 3], strides: 1, pad: 'same' },
+    { x: [2, 5, 6, 8], w: [2, 2, 8, 3], strides: 2, pad: [[0, 0], [4, 1], [0, 5], [0, 0]] },
   ];
 
   it.each(CASES)('matches cpu for x $x, w $w, strides $strides, pad $pad', async (c) => {
@@ -75,6 +83,7 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
   it.each([
     { x: [2, 3, 7, 6], w: [3, 3, 3, 4], strides: 2, pad: 'same' as Pad },
     { x: [1, 2, 5, 5], w: [2, 2, 2, 3], strides: 1, pad: 'valid' as Pad },
+    { x: [2, 8, 5, 6], w: [4, 4, 8, 3], strides: 2, pad: 'same' as Pad },
   ])('supports NCHW: x $x, strides $strides, pad $pad', async (c) => {
     const [b, ch, h, wd] = c.x as [number, number, number, number];
     const nhwcShape: [number, number, number, number] = [b, h, wd, ch];
