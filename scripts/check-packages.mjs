@@ -108,6 +108,12 @@ function pack(pkg, destination) {
   }
   for (const binPath of Object.values(pkg.manifest.bin ?? {})) {
     const normalized = path.posix.normalize(binPath);
+    if (normalized !== binPath) {
+      warn(
+        pkg.name,
+        `bin path "${binPath}": write "${normalized}" (npm publish rewrites it and warns)`,
+      );
+    }
     if (!files.includes(normalized)) fail(pkg.name, `bin ${binPath} is missing from the tarball`);
     else if (!readFileSync(path.join(pkg.dir, normalized), 'utf8').startsWith('#!')) {
       fail(pkg.name, `bin ${binPath} does not start with a #! line, so it cannot run as a command`);
