@@ -132,29 +132,38 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 
   if (profile) {
-    const info = await tf.profile(() => step(999));
-    const byKernel = new Map<string, { ms: number; calls: number }>();
-    if (process.argv.includes('--shapes')) {
+    // Per-kernel time of 5 profiled steps; the median step per kernel damps other processes.
+    const perStep: Map<string, { ms: number; calls: number }>[] = [];
+    for (let i = 0; i < 5; i++) {
+      const info = await tf.profile(() => step(900 + i));
+      const byKernel = new Map<string, { ms: number; calls: number }>();
       for (const k of info.kernels) {
-        const line = `${k.name} ${JSON.stringify(k.inputShapes)} -> ${JSON.stringify(k.outputShapes)}`;
-        process.stdout.write(`${line} ${(k.kernelTimeMs as number).toFixed(2)} ms\n`);
+        if (process.argv.includes('--shapes') && i === 0) {
+          const line = `${k.name} ${JSON.stringify(k.inputShapes)} -> ${JSON.stringify(k.outputShapes)}`;
+          process.stdout.write(`${line} ${(k.kernelTimeMs as number).toFixed(2)} ms\n`);
+        }
+        if (k.name.endsWith('__op')) continue; // op-level wrappers time their kernels again
+        const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+        entry.ms += k.kernelTimeMs as number;
+        entry.calls += 1;
+        byKernel.set(k.name, entry);
       }
+      perStep.push(byKernel);
     }
-    for (const k of info.kernels) {
-      if (k.name.endsWith('__op')) continue; // op-level wrappers time their kernels again
-      const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-      entry.ms += k.kernelTimeMs as number;
-      entry.calls += 1;
-      byKernel.set(k.name, entry);
-    }
-    const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
-    const total = rows.reduce((s, [, v]) => s + v.ms, 0);
+    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const rows = [...perStep[0]!.entries()].map(([name, v]) => {
+      const ms = median(perStep.map((m) => m.get(name)?.ms ?? 0));
+      return { name, calls: v.calls, ms };
+    });
+    rows.sort((a, b) => b.ms - a.ms);
+    const total = rows.reduce((sum, r) => sum + r.ms, 0);
     process.stdout.write(`| kernel | calls | ms | share |\n|---|---:|---:|---:|\n`);
-    for (const [name, v] of rows) {
-      const share = ((100 * v.ms) / total).toFixed(1);
-      process.stdout.write(`| ${name} | ${v.calls} | ${v.ms.toFixed(2)} | ${share}% |\n`);
+    for (const r of rows) {
+      const share = ((100 * r.ms) / total).toFixed(1);
+      process.stdout.write(`| ${r.name} | ${r.calls} | ${r.ms.toFixed(2)} | ${share}% |\n`);
     }
-    process.stdout.write(`| total (kernels) | ${info.kernels.length} | ${total.toFixed(1)} | |\n`);
+    const calls = rows.reduce((sum, r) => sum + r.calls, 0);
+    process.stdout.write(`| total (kernels) | ${calls} | ${total.toFixed(1)} | |\n`);
   }
 }
 
