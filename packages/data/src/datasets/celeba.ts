@@ -13,7 +13,7 @@ import { GensynthError, invalidArgument } from '@gensynth/core';
 import type { CropBox } from '../transforms/fit';
 import { ImageDataset } from './dataset';
 import type { FileEntry } from './files';
-import { buildFileDataset, resolveShape, type ImageFolderOptions } from './folder';
+import { buildFileDataset, readHead, resolveShape, type ImageFolderOptions } from './folder';
 
 export const CELEBA_SPLITS = Object.freeze({ train: 0, validation: 1, test: 2 });
 
@@ -85,7 +85,7 @@ export async function celebA(root: string, options: CelebAOptions = {}): Promise
   const crop = options.crop ?? 'face';
   const entries: FileEntry[] = wanted.map((name) => {
     const file = path.join(imagesDir, name);
-    const entry: FileEntry = { name: file, file, load: () => fs.promises.readFile(file) };
+    const entry: FileEntry = { name: file, file, load: () => fs.readFileSync(file) };
     if (labelIndex >= 0) entry.label = (attrs?.values.get(name)?.[labelIndex] ?? -1) > 0 ? 1 : 0;
     if (crop === 'face') entry.crop = { ...CELEBA_FACE_CROP };
     else if (crop !== 'none') entry.crop = crop;
@@ -98,7 +98,7 @@ export async function celebA(root: string, options: CelebAOptions = {}): Promise
     name: `celeba/${split}`,
     ...(labelIndex >= 0 ? { classNames: [`not ${options.labelAttribute}`, options.labelAttribute as string] } : {}),
     details: { source: 'celebA', root: path.resolve(root), split, crop },
-    headerBytes: (e) => fs.promises.readFile(e.name).then((b) => b.subarray(0, 65536)),
+    headerBytes: (e) => readHead(e.name),
   });
   const dataset = new CelebADataset(base.source, { name: base.name, ...(base.classNames ? { classNames: base.classNames } : {}), badFiles: base.badFiles, details: base.details });
   if (attrs) {

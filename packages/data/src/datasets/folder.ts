@@ -55,7 +55,7 @@ function listFiles(root: string, extensions: readonly string[]): string[] {
   return out;
 }
 
-async function readHead(file: string): Promise<Uint8Array> {
+export async function readHead(file: string): Promise<Uint8Array> {
   const handle = await fs.promises.open(file, 'r');
   try {
     const buffer = Buffer.alloc(65536);
@@ -139,10 +139,10 @@ export async function imageFolder(root: string, options: ImageFolderOptions): Pr
       .map((d) => d.name)
       .sort();
     entries = classNames.flatMap((name, label) =>
-      listFiles(path.join(root, name), extensions).map((file) => ({ name: file, file, label, load: () => fs.promises.readFile(file) })),
+      listFiles(path.join(root, name), extensions).map((file) => ({ name: file, file, label, load: () => fs.readFileSync(file) })),
     );
   } else {
-    entries = listFiles(root, extensions).map((file) => ({ name: file, file, load: () => fs.promises.readFile(file) }));
+    entries = listFiles(root, extensions).map((file) => ({ name: file, file, load: () => fs.readFileSync(file) }));
   }
   return buildFileDataset(entries, {
     ...options,

@@ -184,7 +184,10 @@ export function decodePng(bytes: Uint8Array): RawImage {
   const bpp = Math.max(1, (spp * h.bitDepth) >> 3);
   let raw: Uint8Array;
   try {
-    raw = inflateSync(chunks.idat.length === 1 ? (chunks.idat[0] as Uint8Array) : Buffer.concat(chunks.idat));
+    // One output chunk of the expected size avoids zlib's growth and the final concatenation.
+    const expected = h.height * (stride + 1);
+    const idat = chunks.idat.length === 1 ? (chunks.idat[0] as Uint8Array) : Buffer.concat(chunks.idat);
+    raw = inflateSync(idat, { chunkSize: Math.max(1024, Math.min(expected + 1, 64 * 1024 * 1024)) });
   } catch (error) {
     throw new Error(`truncated or corrupt PNG data: ${(error as Error).message}`);
   }
