@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { deriveSeed } from '@gensynth/core';
 
-/** Stores made so far in this process: tfjs variable names are global, so each store has its own. */
+/** Stores made so far: tfjs variable names are global, so each store gets its own prefix. */
 let storeCount = 0;
 
 /** Creates and owns the variables of a network, in a fixed creation order. */

@@ -107,7 +107,8 @@ export class DiffusionModel implements GenerativeModel<DiffusionConfig> {
         deriveSeed(context.seed, STREAM_NOISE),
       ) as tf.Tensor4D;
       const noisyImages = this.noiseScheduler.addNoise(images, noise, timesteps); // eq. 4
-      const prediction = this.unet.apply(noisyImages, tf.tensor1d(timesteps, 'float32')); // [B, H, W, C]
+      const timestepTensor = tf.tensor1d(timesteps, 'float32'); // [B]
+      const prediction = this.unet.apply(noisyImages, timestepTensor); // [B, H, W, C]
       let target: tf.Tensor4D = noise;
       if (this.config.predictionType === 'v_prediction') {
         target = this.noiseScheduler.getVelocity(images, noise, timesteps);

@@ -15,7 +15,7 @@ export type SamplerName = 'ddpm' | 'ddim';
 export const SAMPLERS: readonly SamplerName[] = Object.freeze(['ddpm', 'ddim']);
 
 export interface DiffusionOptions {
-  /** Shape of one image; height and width must be multiples of `2 ** (blockOutChannels.length − 1)`. */
+  /** One image's shape; height and width multiples of `2 ** (blockOutChannels.length − 1)`. */
   imageShape: ImageShape;
   /** UNet channels per resolution level, e.g. `[32, 64]`. */
   blockOutChannels?: number[];
@@ -27,11 +27,14 @@ export interface DiffusionOptions {
   attention?: boolean;
   /** Diffusion steps T of training. */
   numTrainTimesteps?: number;
-  /** `linear` (DDPM), `scaled_linear` (latent diffusion) or `squaredcos_cap_v2` (cosine, Improved DDPM). */
+  /**
+   * `linear` (DDPM), `scaled_linear` (latent diffusion) or `squaredcos_cap_v2` (the cosine
+   * schedule of Improved DDPM).
+   */
   betaSchedule?: BetaSchedule;
   betaStart?: number;
   betaEnd?: number;
-  /** Training target: the noise `epsilon` (DDPM), the velocity `v_prediction`, or the clean `sample`. */
+  /** Training target: noise `epsilon` (DDPM), velocity `v_prediction`, or clean `sample`. */
   predictionType?: PredictionType;
   /** Sampler `sample()` uses. */
   sampler?: SamplerName;

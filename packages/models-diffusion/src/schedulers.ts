@@ -162,7 +162,8 @@ abstract class Scheduler {
     } else if (this.config.predictionType === 'sample') {
       x0 = modelOutput;
     } else {
-      x0 = tf.sub(tf.mul(sqrtAlpha, sample), tf.mul(sqrtBeta, modelOutput)); // x_0 = √ᾱ x_t − √(1−ᾱ) v
+      // x_0 = √ᾱ x_t − √(1−ᾱ) v
+      x0 = tf.sub(tf.mul(sqrtAlpha, sample), tf.mul(sqrtBeta, modelOutput));
     }
     if (this.config.clipSample) {
       x0 = tf.clipByValue(x0, -this.config.clipSampleRange, this.config.clipSampleRange);
@@ -246,15 +247,17 @@ export class DDPMScheduler extends Scheduler {
     const currentAlphaT = alphaProdT / alphaProdTPrev;
     const currentBetaT = 1 - currentAlphaT;
 
-    // 1. predicted x_0 (eq. 15 solved for x_0), optionally clipped
-    // 2. posterior mean coefficients (eq. 7)
-    const originalCoef = (Math.sqrt(alphaProdTPrev) * currentBetaT) / betaProdT;
-    const sampleCoef = (Math.sqrt(currentAlphaT) * (1 - alphaProdTPrev)) / betaProdT;
+    // 1. coefficients of x̂_0 and x_t in the posterior mean μ̃_t
+    const originalCoef = (Math.sqrt(alphaProdTPrev) * currentBetaT) / betaProdT; // eq. 7
+    const sampleCoef = (Math.sqrt(currentAlphaT) * (1 - alphaProdTPrev)) / betaProdT; // eq. 7
     return tf.tidy(() => {
+      // 2. predicted x̂_0 (DDPM eq. 15), optionally clipped
       const predOriginalSample = this.predictOriginal(modelOutput, t, sample);
-      let prevSample = tf.add(tf.mul(originalCoef, predOriginalSample), tf.mul(sampleCoef, sample)); // eq. 7
 
-      // 3. add σ_t z, z ~ N(0, I), except at the last step (Algorithm 2, line 3)
+      // 3. posterior mean μ̃_t(x_t, x̂_0) (eq. 7)
+      let prevSample = tf.add(tf.mul(originalCoef, predOriginalSample), tf.mul(sampleCoef, sample));
+
+      // 4. add σ_t z, z ~ N(0, I), except at the last step (Algorithm 2, line 3)
       if (t > 0) {
         const noise = this.stepNoise(sample.shape, options);
         prevSample = tf.add(prevSample, tf.mul(Math.sqrt(this.getVariance(t)), noise));

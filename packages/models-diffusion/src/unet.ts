@@ -144,7 +144,8 @@ export class UNet implements WeightedNetwork {
     }
     return tf.tidy(() => {
       // 1. timestep embedding -> MLP
-      const sinusoid = timestepEmbedding(timesteps, this.options.blockOutChannels[0] as number); // [B, C0]
+      const baseChannels = this.options.blockOutChannels[0] as number;
+      const sinusoid = timestepEmbedding(timesteps, baseChannels); // [B, C0]
       const emb = this.timeMlp2.apply(silu(this.timeMlp1.apply(sinusoid))); // [B, E]
 
       // 2. down path, keeping skips
