@@ -21,7 +21,14 @@ import sharp from 'sharp';
 import { REPO_ROOT, resolvePeers, runPeer } from './lib/peers.mjs';
 import { fmt, median, printTable } from './lib/report.mjs';
 
-const FOLDER = path.join(REPO_ROOT, 'node_modules', 'emoji-datasource-google', 'img', 'google', '64');
+const FOLDER = path.join(
+  REPO_ROOT,
+  'node_modules',
+  'emoji-datasource-google',
+  'img',
+  'google',
+  '64',
+);
 const SIZE = 32;
 const BATCH = 64;
 // DCGAN-32 training consumes 64 images per ~100-200 ms step (BENCHMARKS.md, DCGAN-32): at most
@@ -60,7 +67,12 @@ function writeSection(sectionFile) {
 }
 
 if (opts.help) {
-  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).join('\n') + '\n');
+  process.stdout.write(
+    readFileSync(new URL(import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('//'))
+      .join('\n') + '\n',
+  );
   process.exit(0);
 }
 if (opts['write-section']) {
@@ -72,7 +84,9 @@ let data;
 try {
   data = await import('@gensynth/data');
 } catch (error) {
-  process.stderr.write(`cannot load @gensynth/data (${error.message}); build it first: npm run build\n`);
+  process.stderr.write(
+    `cannot load @gensynth/data (${error.message}); build it first: npm run build\n`,
+  );
   process.exit(1);
 }
 if (!existsSync(FOLDER)) {
@@ -81,7 +95,10 @@ if (!existsSync(FOLDER)) {
 }
 await tf.setBackend('cpu');
 tf.env().set('PROD', true);
-const files = readdirSync(FOLDER).filter((f) => f.toLowerCase().endsWith('.png')).sort().map((f) => path.join(FOLDER, f));
+const files = readdirSync(FOLDER)
+  .filter((f) => f.toLowerCase().endsWith('.png'))
+  .sort()
+  .map((f) => path.join(FOLDER, f));
 
 /**
  * Two epochs of [64, 32, 32, 3] float32 batches in [-1, 1] without a cache: img/s of the first
@@ -96,7 +113,13 @@ async function twoEpochs(dataset) {
 async function epoch(dataset) {
   const started = performance.now();
   let n = 0;
-  for await (const batch of dataset.batches({ batchSize: BATCH, epochs: 1, dropRemainder: false, shuffle: false, prefetch: 4 })) {
+  for await (const batch of dataset.batches({
+    batchSize: BATCH,
+    epochs: 1,
+    dropRemainder: false,
+    shuffle: false,
+    prefetch: 4,
+  })) {
     n += batch.images.shape[0];
     batch.images.dispose();
   }
@@ -112,14 +135,25 @@ async function plainSharp() {
   const worker = async () => {
     while (next < files.length) {
       const i = next++;
-      const raw = await sharp(files[i]).flatten({ background: '#ffffff' }).resize(SIZE, SIZE, { kernel: 'linear' }).raw().toBuffer();
+      const raw = await sharp(files[i])
+        .flatten({ background: '#ffffff' })
+        .resize(SIZE, SIZE, { kernel: 'linear' })
+        .raw()
+        .toBuffer();
       pixels.set(raw, i * SIZE * SIZE * 3);
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
   for (let at = 0; at < files.length; at += BATCH) {
     const n = Math.min(BATCH, files.length - at);
-    data.bytesToImages(pixels.subarray(at * SIZE * SIZE * 3, (at + n) * SIZE * SIZE * 3), [n, SIZE, SIZE, 3]).dispose();
+    data
+      .bytesToImages(pixels.subarray(at * SIZE * SIZE * 3, (at + n) * SIZE * SIZE * 3), [
+        n,
+        SIZE,
+        SIZE,
+        3,
+      ])
+      .dispose();
   }
   return files.length / ((performance.now() - started) / 1000);
 }
@@ -127,8 +161,16 @@ async function plainSharp() {
 const workers = opts.workers === undefined ? undefined : Number(opts.workers);
 const autoWorkers = Math.min(4, os.availableParallelism?.() ?? os.cpus().length);
 const variants = [
-  { name: `gensynth fast PNG path, ${workers ?? autoWorkers} worker threads`, run: async () => twoEpochs(await data.emojiDataset({ imageSize: SIZE, verify: 'none', workers })) },
-  { name: 'gensynth fast PNG path, in-thread', run: async () => twoEpochs(await data.emojiDataset({ imageSize: SIZE, verify: 'none', workers: 0 })) },
+  {
+    name: `gensynth fast PNG path, ${workers ?? autoWorkers} worker threads`,
+    run: async () =>
+      twoEpochs(await data.emojiDataset({ imageSize: SIZE, verify: 'none', workers })),
+  },
+  {
+    name: 'gensynth fast PNG path, in-thread',
+    run: async () =>
+      twoEpochs(await data.emojiDataset({ imageSize: SIZE, verify: 'none', workers: 0 })),
+  },
   {
     name: 'gensynth decoded uint8 cache (epoch 2+)',
     run: async () => {
@@ -140,7 +182,12 @@ const variants = [
   { name: 'plain sharp, 1 call per image, 8 in flight', run: plainSharp },
 ];
 
-const { peers, missing } = opts['no-peers'] ? { peers: [], missing: ['skipped (--no-peers)'] } : resolvePeers([{ name: 'torchvision', script: 'decode_torchvision.py', module: 'PIL' }], { peersDir: opts['peers-dir'], python: opts.python });
+const { peers, missing } = opts['no-peers']
+  ? { peers: [], missing: ['skipped (--no-peers)'] }
+  : resolvePeers([{ name: 'torchvision', script: 'decode_torchvision.py', module: 'PIL' }], {
+      peersDir: opts['peers-dir'],
+      python: opts.python,
+    });
 const peerRuns = peers.flatMap((peer) => [
   { peer, args: [FOLDER, '2'] },
   { peer, args: [FOLDER, '0'] },
@@ -170,17 +217,40 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
-const best = Math.max(...[...results].filter(([k]) => k.includes('fast PNG path')).map(([, v]) => median(v)));
-const peerBest = Math.max(0, ...[...results].filter(([k]) => k.startsWith('peer')).map(([, v]) => median(v)));
-const rows = [...results].map(([name, rates]) => [name, fmt(median(rates), 0), fmt(Math.min(...rates), 0), fmt(Math.max(...rates), 0), fmt(median(rates) / DCGAN_CONSUMPTION, 1)]);
-const header = ['pipeline (3,786 emoji PNGs 64x64 RGBA -> [B, 32, 32, 3] in [-1, 1])', 'img/s (median)', 'min', 'max', 'x DCGAN-32 need'];
+const best = Math.max(
+  ...[...results].filter(([k]) => k.includes('fast PNG path')).map(([, v]) => median(v)),
+);
+const peerBest = Math.max(
+  0,
+  ...[...results].filter(([k]) => k.startsWith('peer')).map(([, v]) => median(v)),
+);
+const rows = [...results].map(([name, rates]) => [
+  name,
+  fmt(median(rates), 0),
+  fmt(Math.min(...rates), 0),
+  fmt(Math.max(...rates), 0),
+  fmt(median(rates) / DCGAN_CONSUMPTION, 1),
+]);
+const header = [
+  'pipeline (3,786 emoji PNGs 64x64 RGBA -> [B, 32, 32, 3] in [-1, 1])',
+  'img/s (median)',
+  'min',
+  'max',
+  'x DCGAN-32 need',
+];
 printTable(header, rows);
 
-const load = os.loadavg().map((l) => l.toFixed(1)).join(', ');
+const load = os
+  .loadavg()
+  .map((l) => l.toFixed(1))
+  .join(', ');
 const machine = `${os.cpus()[0]?.model ?? 'cpu'} x ${os.cpus().length}, Node ${process.version}, load average ${load}`;
 const tableLines = [];
 printTable(header, rows, { write: (s) => tableLines.push(s) });
-const verdictPeer = peerBest > 0 ? `${fmt(best / peerBest, 2)}x the best peer run (${fmt(peerBest, 0)} img/s)` : 'no peer result (see below)';
+const verdictPeer =
+  peerBest > 0
+    ? `${fmt(best / peerBest, 2)}x the best peer run (${fmt(peerBest, 0)} img/s)`
+    : 'no peer result (see below)';
 const section = [
   SECTION,
   '',
@@ -192,15 +262,28 @@ const section = [
   `Best gensynth decoding path (no cache): ${fmt(best, 0)} img/s = ${verdictPeer}; ${fmt(best / DCGAN_CONSUMPTION, 1)}x what DCGAN-32 training consumes (64 images per ~100-200 ms step, at most ${DCGAN_CONSUMPTION} img/s; target 5x).`,
   ...(missing.length > 0 ? ['', `Not run: ${missing.join('; ')}.`] : []),
   '',
-  'The fast path: Node zlib inflates each PNG and gensynth undoes the row filters itself (checked against sharp for every PNG kind in `packages/data/src/decode/decode.test.ts`), composites and resizes on typed arrays, with many images per worker message; anything unusual (interlaced, ICC profile, JPEG, WebP) falls back to sharp. The uint8 cache keeps decoded, resized images for later epochs (`cache: \'memory\'` or a shard file).',
+  "The fast path: Node zlib inflates each PNG and gensynth undoes the row filters itself (checked against sharp for every PNG kind in `packages/data/src/decode/decode.test.ts`), composites and resizes on typed arrays, with many images per worker message; anything unusual (interlaced, ICC profile, JPEG, WebP) falls back to sharp. The uint8 cache keeps decoded, resized images for later epochs (`cache: 'memory'` or a shard file).",
 ].join('\n');
 process.stdout.write(`\n${section}\n`);
 
 mkdirSync(path.dirname(opts.json), { recursive: true });
-writeFileSync(opts.json, JSON.stringify({ machine, rounds, results: Object.fromEntries(results), missing }, null, 2));
+writeFileSync(
+  opts.json,
+  JSON.stringify({ machine, rounds, results: Object.fromEntries(results), missing }, null, 2),
+);
 if (opts.write) {
   const sectionFile = path.join(path.dirname(opts.json), 'decode-section.md');
   writeFileSync(sectionFile, section);
-  execFileSync('flock', ['/tmp/bench-md.lock', process.execPath, new URL(import.meta.url).pathname, '--write-section', sectionFile], { stdio: 'inherit' });
+  execFileSync(
+    'flock',
+    [
+      '/tmp/bench-md.lock',
+      process.execPath,
+      new URL(import.meta.url).pathname,
+      '--write-section',
+      sectionFile,
+    ],
+    { stdio: 'inherit' },
+  );
 }
 process.exit(0);

@@ -6,7 +6,8 @@ import { detectSourceKind, formatInspectReport, inspectSource } from './inspect'
 
 describe('inspectSource', () => {
   const root = tmpDir('inspect');
-  const png = (v: number) => encodePng({ width: 6, height: 4, colorType: 0, bitDepth: 8, samples: new Array(24).fill(v) });
+  const png = (v: number) =>
+    encodePng({ width: 6, height: 4, colorType: 0, bitDepth: 8, samples: new Array(24).fill(v) });
   write(path.join(root, 'a', '1.png'), png(1));
   write(path.join(root, 'a', '2.png'), png(2));
   write(path.join(root, 'b', '3.png'), png(3));
@@ -23,7 +24,13 @@ describe('inspectSource', () => {
       imageShape: { height: 4, width: 6, channels: 3 },
       classes: ['a', 'b'],
       classCounts: { a: 2, b: 1 },
-      skipped: [{ file: path.join(root, 'b', 'bad.png'), reason: 'not-an-image', detail: expect.any(String) }],
+      skipped: [
+        {
+          file: path.join(root, 'b', 'bad.png'),
+          reason: 'not-an-image',
+          detail: expect.any(String),
+        },
+      ],
       skippedCount: 1,
     });
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);

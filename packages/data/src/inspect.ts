@@ -13,7 +13,8 @@ import { emojiDataset, imageFolder, IMAGE_EXTENSIONS } from './datasets/folder';
 import { lsun } from './datasets/lsun';
 import { mnistIdx, mnistPackage } from './datasets/mnist';
 
-export type SourceKind = 'imageFolder' | 'cifar10' | 'mnistIdx' | 'mnistPackage' | 'emoji' | 'celebA' | 'lsun';
+export type SourceKind =
+  'imageFolder' | 'cifar10' | 'mnistIdx' | 'mnistPackage' | 'emoji' | 'celebA' | 'lsun';
 
 export interface InspectOptions {
   /** Force the kind instead of detecting it. */
@@ -52,7 +53,12 @@ export function detectSourceKind(source: string): SourceKind {
   if (source === 'mnist' || source === 'mnist-package') return 'mnistPackage';
   if (source === 'emoji') return 'emoji';
   if (!fs.existsSync(source)) {
-    throw new GensynthError('DATA_NOT_FOUND', { where: 'inspectSource(source)', expected: "a folder, a file, 'mnist' or 'emoji'", received: JSON.stringify(source), fix: 'Check the path.' });
+    throw new GensynthError('DATA_NOT_FOUND', {
+      where: 'inspectSource(source)',
+      expected: "a folder, a file, 'mnist' or 'emoji'",
+      received: JSON.stringify(source),
+      fix: 'Check the path.',
+    });
   }
   if (fs.statSync(source).isFile()) {
     if (source.endsWith('.mdb')) return 'lsun';
@@ -65,7 +71,9 @@ export function detectSourceKind(source: string): SourceKind {
 }
 
 function firstImage(dir: string): string | undefined {
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  for (const entry of fs
+    .readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (entry.name.startsWith('.')) continue;
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
@@ -95,20 +103,45 @@ async function load(source: string, kind: SourceKind, o: InspectOptions): Promis
     case 'emoji':
       return emojiDataset({ imageSize: o.imageSize ?? 64, verify, ...shape });
     case 'mnistIdx':
-      return mnistIdx({ images: source, ...(o.labels ? { labels: o.labels } : {}) }, o.imageSize ? { imageSize: o.imageSize } : {});
+      return mnistIdx(
+        { images: source, ...(o.labels ? { labels: o.labels } : {}) },
+        o.imageSize ? { imageSize: o.imageSize } : {},
+      );
     case 'cifar10':
-      return cifar10(source, { split: (o.split as 'train' | 'test' | 'all' | undefined) ?? 'all', ...(o.imageSize ? { imageSize: o.imageSize } : {}), ...(o.channels === 1 ? { channels: 1 } : {}) });
+      return cifar10(source, {
+        split: (o.split as 'train' | 'test' | 'all' | undefined) ?? 'all',
+        ...(o.imageSize ? { imageSize: o.imageSize } : {}),
+        ...(o.channels === 1 ? { channels: 1 } : {}),
+      });
     case 'celebA':
-      return celebA(source, { split: (o.split as 'train' | undefined) ?? 'all', imageSize: o.imageSize ?? 64, verify, ...shape });
+      return celebA(source, {
+        split: (o.split as 'train' | undefined) ?? 'all',
+        imageSize: o.imageSize ?? 64,
+        verify,
+        ...shape,
+      });
     case 'lsun':
       return lsun(source, { imageSize: o.imageSize ?? 64, verify, ...shape });
     case 'imageFolder': {
-      const entries = fs.readdirSync(source, { withFileTypes: true }).filter((d) => !d.name.startsWith('.'));
+      const entries = fs
+        .readdirSync(source, { withFileTypes: true })
+        .filter((d) => !d.name.startsWith('.'));
       const classes = o.classes ?? (entries.length > 0 && entries.every((d) => d.isDirectory()));
-      return imageFolder(source, { imageSize: o.imageSize ?? nativeSize(source, 64), classes, verify, fit: 'stretch', ...shape });
+      return imageFolder(source, {
+        imageSize: o.imageSize ?? nativeSize(source, 64),
+        classes,
+        verify,
+        fit: 'stretch',
+        ...shape,
+      });
     }
     default:
-      throw invalidArgument('inspectSource(kind)', 'a known source kind', kind, 'Omit kind to detect it.');
+      throw invalidArgument(
+        'inspectSource(kind)',
+        'a known source kind',
+        kind,
+        'Omit kind to detect it.',
+      );
   }
 }
 
@@ -117,7 +150,10 @@ async function load(source: string, kind: SourceKind, o: InspectOptions): Promis
  * `'emoji'` for the npm-installed sets) and report count, image shape, classes and skipped files.
  * Nothing is thrown for bad files: they are listed with their reasons.
  */
-export async function inspectSource(source: string, options: InspectOptions = {}): Promise<InspectReport> {
+export async function inspectSource(
+  source: string,
+  options: InspectOptions = {},
+): Promise<InspectReport> {
   const kind = options.kind ?? detectSourceKind(source);
   const dataset = await load(source, kind, options);
   let classCounts: Record<string, number> | null = null;
@@ -157,7 +193,9 @@ export function formatInspectReport(report: InspectReport, maxSkipped = 20): str
     lines.push('classes:  none (unlabelled)');
   }
   lines.push(`skipped:  ${report.skippedCount}${report.skippedCount > 0 ? ' file(s)' : ''}`);
-  for (const bad of report.skipped.slice(0, maxSkipped)) lines.push(`  ${bad.file}: ${bad.reason} (${bad.detail})`);
-  if (report.skipped.length > maxSkipped) lines.push(`  ... ${report.skipped.length - maxSkipped} more (use --json for all)`);
+  for (const bad of report.skipped.slice(0, maxSkipped))
+    lines.push(`  ${bad.file}: ${bad.reason} (${bad.detail})`);
+  if (report.skipped.length > maxSkipped)
+    lines.push(`  ... ${report.skipped.length - maxSkipped} more (use --json for all)`);
   return lines.join('\n');
 }

@@ -11,7 +11,10 @@ beforeAll(async () => {
 /** [1, 3, 3, 1] with values 1..9. */
 const grid = () => tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
 
-async function values(t: { data(): Promise<ArrayLike<number>>; dispose(): void }): Promise<number[]> {
+async function values(t: {
+  data(): Promise<ArrayLike<number>>;
+  dispose(): void;
+}): Promise<number[]> {
   const v = Array.from(await t.data());
   t.dispose();
   return v;
@@ -20,8 +23,12 @@ async function values(t: { data(): Promise<ArrayLike<number>>; dispose(): void }
 describe('augmentImages', () => {
   it('flips left-right exactly', async () => {
     const x = grid();
-    expect(await values(augmentImages(x, { seed: 1, flipHorizontal: 1 }))).toEqual([3, 2, 1, 6, 5, 4, 9, 8, 7]);
-    expect(await values(augmentImages(x, { seed: 1, flipVertical: 1 }))).toEqual([7, 8, 9, 4, 5, 6, 1, 2, 3]);
+    expect(await values(augmentImages(x, { seed: 1, flipHorizontal: 1 }))).toEqual([
+      3, 2, 1, 6, 5, 4, 9, 8, 7,
+    ]);
+    expect(await values(augmentImages(x, { seed: 1, flipVertical: 1 }))).toEqual([
+      7, 8, 9, 4, 5, 6, 1, 2, 3,
+    ]);
     x.dispose();
   });
 
@@ -43,7 +50,10 @@ describe('augmentImages', () => {
   });
 
   it('shifts by whole pixels with 0 outside', async () => {
-    const x = tf.tensor4d(Array.from({ length: 16 }, (_, i) => i + 1), [1, 4, 4, 1]);
+    const x = tf.tensor4d(
+      Array.from({ length: 16 }, (_, i) => i + 1),
+      [1, 4, 4, 1],
+    );
     const out = await values(augmentImages(x, { seed: 5, translate: 0.5 }));
     // Find the shift: every value either moved by the same (dy, dx) or became 0.
     const shifts = new Set<string>();
@@ -65,7 +75,15 @@ describe('augmentImages', () => {
 
   it('is seeded: same seed, same result; another seed, another one', async () => {
     const x = tf.randomUniform([4, 8, 8, 3], -1, 1, 'float32', 3) as ReturnType<typeof grid>;
-    const options = { flipHorizontal: 0.5, rotate: 15, translate: 0.1, brightness: 0.2, contrast: 0.2, saturation: 0.2, cutout: 0.25 };
+    const options = {
+      flipHorizontal: 0.5,
+      rotate: 15,
+      translate: 0.1,
+      brightness: 0.2,
+      contrast: 0.2,
+      saturation: 0.2,
+      cutout: 0.25,
+    };
     const a = await values(augmentImages(x, { seed: 7, ...options }));
     const b = await values(augmentImages(x, { seed: 7, ...options }));
     const c = await values(augmentImages(x, { seed: 8, ...options }));
@@ -78,7 +96,9 @@ describe('augmentImages', () => {
     const x = tf.ones([2, 8, 8, 1]) as ReturnType<typeof grid>;
     const out = await values(augmentImages(x, { seed: 4, cutout: 0.5 }));
     expect(out.filter((v) => v === 0).length).toBeGreaterThanOrEqual(2 * 4); // clipped at borders at worst
-    const grad = tf.grad((input) => tf.sum(augmentImages(input as typeof x, { seed: 1, flipHorizontal: 1, brightness: 0.3 })))(x);
+    const grad = tf.grad((input) =>
+      tf.sum(augmentImages(input as typeof x, { seed: 1, flipHorizontal: 1, brightness: 0.3 })),
+    )(x);
     expect(await values(grad)).toEqual(new Array(128).fill(1));
     x.dispose();
   });
@@ -102,8 +122,12 @@ describe('DiffAugment', () => {
 
   it('builds the reference cutout mask, clipping cells to the image', async () => {
     // size 2: rows o - 1 .. o, clamped to [0, H - 1].
-    expect(await values(cutoutMask(1, 4, 4, [2, 2], [[2, 2]]))).toEqual([1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1]);
-    expect(await values(cutoutMask(1, 3, 3, [2, 2], [[0, 0]]))).toEqual([0, 1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(await values(cutoutMask(1, 4, 4, [2, 2], [[2, 2]]))).toEqual([
+      1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1,
+    ]);
+    expect(await values(cutoutMask(1, 3, 3, [2, 2], [[0, 0]]))).toEqual([
+      0, 1, 1, 1, 1, 1, 1, 1, 1,
+    ]);
   });
 
   it('applies brightness, saturation and contrast with the reference formulas', async () => {

@@ -51,7 +51,12 @@ function drawAffine(rng: Rng, h: number, w: number, o: AugmentOptions): Affine {
   // Components, applied in this order: flips, quarter turns, rotation, scale; then translation.
   let m = [1, 0, 0, 1]; // [y from y, y from x, x from y, x from x]
   const mul = (p: number[]) => {
-    m = [p[0]! * m[0]! + p[1]! * m[2]!, p[0]! * m[1]! + p[1]! * m[3]!, p[2]! * m[0]! + p[3]! * m[2]!, p[2]! * m[1]! + p[3]! * m[3]!];
+    m = [
+      p[0]! * m[0]! + p[1]! * m[2]!,
+      p[0]! * m[1]! + p[1]! * m[3]!,
+      p[2]! * m[0]! + p[3]! * m[2]!,
+      p[2]! * m[1]! + p[3]! * m[3]!,
+    ];
   };
   if (rng.nextFloat() < (o.flipHorizontal ?? 0)) mul([1, 0, 0, -1]);
   if (rng.nextFloat() < (o.flipVertical ?? 0)) mul([-1, 0, 0, 1]);
@@ -80,7 +85,12 @@ function drawAffine(rng: Rng, h: number, w: number, o: AugmentOptions): Affine {
 function samplingPlan(affines: Affine[], h: number, w: number) {
   const n = affines.length * h * w;
   const index = [new Int32Array(n), new Int32Array(n), new Int32Array(n), new Int32Array(n)];
-  const weight = [new Float32Array(n), new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+  const weight = [
+    new Float32Array(n),
+    new Float32Array(n),
+    new Float32Array(n),
+    new Float32Array(n),
+  ];
   const zeroRow = n;
   const cy = (h - 1) / 2;
   const cx = (w - 1) / 2;
@@ -136,10 +146,21 @@ function checkOptions(o: AugmentOptions): void {
   const probabilities = ['flipHorizontal', 'flipVertical', 'rotate90'] as const;
   for (const key of probabilities) {
     const p = o[key];
-    if (p !== undefined && !(p >= 0 && p <= 1)) throw invalidArgument(`augmentImages(${key})`, 'a probability in [0, 1]', p, 'Pass e.g. 0.5.');
+    if (p !== undefined && !(p >= 0 && p <= 1))
+      throw invalidArgument(
+        `augmentImages(${key})`,
+        'a probability in [0, 1]',
+        p,
+        'Pass e.g. 0.5.',
+      );
   }
   if (o.scale && !(o.scale[0] > 0 && o.scale[1] >= o.scale[0])) {
-    throw invalidArgument('augmentImages(scale)', '[min, max] with 0 < min <= max', o.scale, 'Pass e.g. [0.9, 1.1].');
+    throw invalidArgument(
+      'augmentImages(scale)',
+      '[min, max] with 0 < min <= max',
+      o.scale,
+      'Pass e.g. [0.9, 1.1].',
+    );
   }
 }
 
@@ -151,11 +172,17 @@ export function augmentImages(images: tf.Tensor4D, options: AugmentOptions): tf.
   checkOptions(options);
   const [b, h, w] = images.shape;
   if ((options.rotate90 ?? 0) > 0 && h !== w) {
-    throw invalidArgument('augmentImages(rotate90)', 'square images', `[${h}, ${w}]`, 'Crop or resize to a square first, or set rotate90: 0.');
+    throw invalidArgument(
+      'augmentImages(rotate90)',
+      'square images',
+      `[${h}, ${w}]`,
+      'Crop or resize to a square first, or set rotate90: 0.',
+    );
   }
   const rng = Rng.fromSeed(options.seed);
   const affines = Array.from({ length: b }, () => drawAffine(rng, h, w, options));
-  const draws = (spread = 0) => Float32Array.from({ length: b }, () => spread * (2 * rng.nextFloat() - 1));
+  const draws = (spread = 0) =>
+    Float32Array.from({ length: b }, () => spread * (2 * rng.nextFloat() - 1));
   const brightness = draws(options.brightness);
   const contrast = draws(options.contrast);
   const saturation = draws(options.saturation);
@@ -179,7 +206,8 @@ export function augmentImages(images: tf.Tensor4D, options: AugmentOptions): tf.
         const top = cy - Math.floor(cutSize / 2);
         const left = cx - Math.floor(cutSize / 2);
         for (let y = Math.max(0, top); y < Math.min(h, top + cutSize); y++) {
-          for (let xx = Math.max(0, left); xx < Math.min(w, left + cutSize); xx++) mask[(n * h + y) * w + xx] = 0;
+          for (let xx = Math.max(0, left); xx < Math.min(w, left + cutSize); xx++)
+            mask[(n * h + y) * w + xx] = 0;
         }
       });
       x = tf.mul(x, tf.tensor4d(mask, [b, h, w, 1]));

@@ -34,7 +34,10 @@ export const DIFF_AUGMENT_DEFAULTS = Object.freeze({
 
 /** `[B]` uniform draws as a `[B, 1, 1, 1]` tensor. */
 function perImage(rng: Rng, b: number): tf.Tensor4D {
-  return tf.tensor4d(Float32Array.from({ length: b }, () => rng.nextFloat()), [b, 1, 1, 1]);
+  return tf.tensor4d(
+    Float32Array.from({ length: b }, () => rng.nextFloat()),
+    [b, 1, 1, 1],
+  );
 }
 
 /** Integer in [lo, hi) like `torch.randint(lo, hi)`. */
@@ -55,7 +58,10 @@ function color(x: tf.Tensor4D, rng: Rng): tf.Tensor4D {
  * Shift each image by whole pixels: `out[b, i, j] = x[b, i + shifts[b][0], j + shifts[b][1]]`,
  * 0 outside. `[B, H, W, C]` -> same shape; differentiable.
  */
-export function translateImages(x: tf.Tensor4D, shifts: readonly (readonly [number, number])[]): tf.Tensor4D {
+export function translateImages(
+  x: tf.Tensor4D,
+  shifts: readonly (readonly [number, number])[],
+): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   const zeroRow = b * h * w;
   const index = new Int32Array(b * h * w);
@@ -65,7 +71,8 @@ export function translateImages(x: tf.Tensor4D, shifts: readonly (readonly [numb
       for (let j = 0; j < w; j++) {
         const si = i + ty;
         const sj = j + tx;
-        index[(n * h + i) * w + j] = si >= 0 && si < h && sj >= 0 && sj < w ? (n * h + si) * w + sj : zeroRow;
+        index[(n * h + i) * w + j] =
+          si >= 0 && si < h && sj >= 0 && sj < w ? (n * h + si) * w + sj : zeroRow;
       }
     }
   }
@@ -81,7 +88,10 @@ function translation(x: tf.Tensor4D, rng: Rng, ratio: number): tf.Tensor4D {
   const sx = Math.floor(w * ratio + 0.5);
   const ty = Array.from({ length: b }, () => randint(rng, -sy, sy + 1));
   const tx = Array.from({ length: b }, () => randint(rng, -sx, sx + 1));
-  return translateImages(x, ty.map((t, n) => [t, tx[n] as number] as const));
+  return translateImages(
+    x,
+    ty.map((t, n) => [t, tx[n] as number] as const),
+  );
 }
 
 /** `[B, H, W, 1]` mask of ones with a zero `size` square centred at each `centres[b]` (clipped). */
@@ -111,7 +121,16 @@ function cutout(x: tf.Tensor4D, rng: Rng, ratio: number): tf.Tensor4D {
   const size: [number, number] = [Math.floor(h * ratio + 0.5), Math.floor(w * ratio + 0.5)];
   const oy = Array.from({ length: b }, () => randint(rng, 0, h + (1 - (size[0] % 2))));
   const ox = Array.from({ length: b }, () => randint(rng, 0, w + (1 - (size[1] % 2))));
-  return tf.mul(x, cutoutMask(b, h, w, size, oy.map((o, n) => [o, ox[n] as number] as const)));
+  return tf.mul(
+    x,
+    cutoutMask(
+      b,
+      h,
+      w,
+      size,
+      oy.map((o, n) => [o, ox[n] as number] as const),
+    ),
+  );
 }
 
 /**
@@ -122,7 +141,12 @@ export function diffAugment(images: tf.Tensor4D, options: DiffAugmentOptions): t
   const o = { ...DIFF_AUGMENT_DEFAULTS, ...options };
   for (const p of o.policy) {
     if (!['color', 'translation', 'cutout'].includes(p)) {
-      throw invalidArgument('diffAugment(policy)', "'color', 'translation' and/or 'cutout'", p, "Pass e.g. policy: ['color', 'translation', 'cutout'].");
+      throw invalidArgument(
+        'diffAugment(policy)',
+        "'color', 'translation' and/or 'cutout'",
+        p,
+        "Pass e.g. policy: ['color', 'translation', 'cutout'].",
+      );
     }
   }
   const rng = Rng.fromSeed(options.seed);

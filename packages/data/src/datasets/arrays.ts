@@ -19,7 +19,12 @@ export function toSize(size: [number, number] | number): [number, number] {
 }
 
 /** A source over one contiguous uint8 buffer of equally-shaped images. */
-export function arraySource(pixels: Uint8Array, imageShape: ImageShape, size: number, labels?: Int32Array): ExampleSource {
+export function arraySource(
+  pixels: Uint8Array,
+  imageShape: ImageShape,
+  size: number,
+  labels?: Int32Array,
+): ExampleSource {
   const bytes = imageShape.height * imageShape.width * imageShape.channels;
   return {
     size,
@@ -43,16 +48,31 @@ export function fromArrays(
 ): ImageDataset {
   const [n, h, w, c] = shape;
   if (![1, 3, 4].includes(c) || !shape.every((v) => Number.isInteger(v) && v > 0)) {
-    throw invalidArgument('fromArrays(shape)', '[N, H, W, C] positive integers with C = 1, 3 or 4', shape, 'Pass e.g. [10000, 28, 28, 1].');
+    throw invalidArgument(
+      'fromArrays(shape)',
+      '[N, H, W, C] positive integers with C = 1, 3 or 4',
+      shape,
+      'Pass e.g. [10000, 28, 28, 1].',
+    );
   }
   if (pixels.length !== n * h * w * c) {
-    throw invalidArgument('fromArrays(pixels)', `${n * h * w * c} bytes for shape [${shape.join(', ')}]`, `${pixels.length} bytes`, 'Pass N*H*W*C uint8 values.');
+    throw invalidArgument(
+      'fromArrays(pixels)',
+      `${n * h * w * c} bytes for shape [${shape.join(', ')}]`,
+      `${pixels.length} bytes`,
+      'Pass N*H*W*C uint8 values.',
+    );
   }
   let labelArray: Int32Array | undefined;
   if (labels !== undefined) {
     labelArray = Int32Array.from(labels);
     if (labelArray.length !== n || !labelArray.every((v) => v >= 0)) {
-      throw invalidArgument('fromArrays(labels)', `${n} non-negative class ids`, `${labelArray.length} labels`, 'Pass one class id per image.');
+      throw invalidArgument(
+        'fromArrays(labels)',
+        `${n} non-negative class ids`,
+        `${labelArray.length} labels`,
+        'Pass one class id per image.',
+      );
     }
   }
   const [outH, outW] = options.imageSize ? toSize(options.imageSize) : [h, w];
@@ -61,11 +81,21 @@ export function fromArrays(
     const inBytes = h * w * c;
     data = new Uint8Array(n * outH * outW * c);
     for (let i = 0; i < n; i++) {
-      data.set(fitImage(pixels.subarray(i * inBytes, (i + 1) * inBytes), h, w, c, [outH, outW], options), i * outH * outW * c);
+      data.set(
+        fitImage(pixels.subarray(i * inBytes, (i + 1) * inBytes), h, w, c, [outH, outW], options),
+        i * outH * outW * c,
+      );
     }
   }
-  const imageShape: ImageShape = { height: outH, width: outW, channels: c as ImageShape['channels'] };
-  const info: DatasetInfo = { name: options.name ?? 'arrays', details: { source: 'arrays', ...options.details } };
+  const imageShape: ImageShape = {
+    height: outH,
+    width: outW,
+    channels: c as ImageShape['channels'],
+  };
+  const info: DatasetInfo = {
+    name: options.name ?? 'arrays',
+    details: { source: 'arrays', ...options.details },
+  };
   const maxLabel = labelArray ? labelArray.reduce((a, b) => Math.max(a, b), -1) : -1;
   if (options.classNames) info.classNames = options.classNames;
   else if (labelArray) info.classNames = Array.from({ length: maxLabel + 1 }, (_, i) => String(i));

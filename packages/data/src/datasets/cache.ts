@@ -30,7 +30,11 @@ function hash(text: string): string {
 }
 
 /** Write every example of `dataset` to a shard file (atomically: temp file, then rename). */
-export async function writeShard(dataset: ImageDataset, file: string, fingerprint = ''): Promise<void> {
+export async function writeShard(
+  dataset: ImageDataset,
+  file: string,
+  fingerprint = '',
+): Promise<void> {
   const { height, width, channels } = dataset.imageShape;
   const bytes = height * width * channels;
   const header: ShardHeader = {
@@ -49,10 +53,16 @@ export async function writeShard(dataset: ImageDataset, file: string, fingerprin
   const handle = await fs.promises.open(temp, 'w');
   try {
     await handle.write(Buffer.concat([prefix, json]));
-    if (dataset.labels) await handle.write(Buffer.from(dataset.labels.buffer, dataset.labels.byteOffset, dataset.labels.byteLength));
+    if (dataset.labels)
+      await handle.write(
+        Buffer.from(dataset.labels.buffer, dataset.labels.byteOffset, dataset.labels.byteLength),
+      );
     const chunk = 256;
     for (let start = 0; start < dataset.size; start += chunk) {
-      const indices = Int32Array.from({ length: Math.min(chunk, dataset.size - start) }, (_, k) => start + k);
+      const indices = Int32Array.from(
+        { length: Math.min(chunk, dataset.size - start) },
+        (_, k) => start + k,
+      );
       const pixels = new Uint8Array(indices.length * bytes);
       await dataset.source.read(indices, pixels);
       await handle.write(pixels);
@@ -68,7 +78,12 @@ function readHeader(fd: number, file: string): { header: ShardHeader; offset: nu
   const prefix = Buffer.alloc(12);
   fs.readSync(fd, prefix, 0, 12, 0);
   if (prefix.toString('latin1', 0, 8) !== MAGIC) {
-    throw new GensynthError('DATA_FORMAT', { where: file, expected: `a gensynth shard starting with ${MAGIC}`, received: JSON.stringify(prefix.toString('latin1', 0, 8)), fix: 'Delete the file; it is rebuilt from the source.' });
+    throw new GensynthError('DATA_FORMAT', {
+      where: file,
+      expected: `a gensynth shard starting with ${MAGIC}`,
+      received: JSON.stringify(prefix.toString('latin1', 0, 8)),
+      fix: 'Delete the file; it is rebuilt from the source.',
+    });
   }
   const length = prefix.readUInt32LE(8);
   const json = Buffer.alloc(length);
@@ -94,7 +109,12 @@ export function openShard(file: string, name = 'shard'): ImageDataset {
   const actual = fs.fstatSync(fd).size;
   if (actual !== expected) {
     fs.closeSync(fd);
-    throw new GensynthError('DATA_FORMAT', { where: file, expected: `${expected} bytes for ${header.size} images`, received: `${actual} bytes`, fix: 'Delete the truncated shard; it is rebuilt from the source.' });
+    throw new GensynthError('DATA_FORMAT', {
+      where: file,
+      expected: `${expected} bytes for ${header.size} images`,
+      received: `${actual} bytes`,
+      fix: 'Delete the truncated shard; it is rebuilt from the source.',
+    });
   }
   const source: ExampleSource = {
     size: header.size,
@@ -104,7 +124,11 @@ export function openShard(file: string, name = 'shard'): ImageDataset {
       indices.forEach((i, k) => fs.readSync(fd, out, k * bytes, bytes, pixelsAt + i * bytes));
     },
   };
-  return new ImageDataset(source, { name, ...(header.classNames ? { classNames: header.classNames } : {}), details: { source: 'shard', file } });
+  return new ImageDataset(source, {
+    name,
+    ...(header.classNames ? { classNames: header.classNames } : {}),
+    details: { source: 'shard', file },
+  });
 }
 
 function shardMatches(file: string, fingerprint: string): boolean {
@@ -145,14 +169,29 @@ function memoryCache(dataset: ImageDataset): ExampleSource {
 }
 
 /** Wrap `dataset` in the cache `option` asks for; `fingerprint` identifies the source pixels. */
-export async function withCache(dataset: ImageDataset, option: CacheOption, fingerprint: string): Promise<ImageDataset> {
+export async function withCache(
+  dataset: ImageDataset,
+  option: CacheOption,
+  fingerprint: string,
+): Promise<ImageDataset> {
   if (!option) return dataset;
-  const info = { name: dataset.name, ...(dataset.classNames ? { classNames: dataset.classNames } : {}), badFiles: dataset.badFiles };
-  if (option === 'memory') return new ImageDataset(memoryCache(dataset), { ...info, details: { ...dataset.details, cache: 'memory' } });
+  const info = {
+    name: dataset.name,
+    ...(dataset.classNames ? { classNames: dataset.classNames } : {}),
+    badFiles: dataset.badFiles,
+  };
+  if (option === 'memory')
+    return new ImageDataset(memoryCache(dataset), {
+      ...info,
+      details: { ...dataset.details, cache: 'memory' },
+    });
   if (!shardMatches(option, fingerprint)) {
     getLogger().info(`${dataset.name}: decoding ${dataset.size} images into the cache ${option}`);
     await writeShard(dataset, option, fingerprint);
   }
   const shard = openShard(option, dataset.name);
-  return new ImageDataset(shard.source, { ...info, details: { ...dataset.details, cache: option } });
+  return new ImageDataset(shard.source, {
+    ...info,
+    details: { ...dataset.details, cache: option },
+  });
 }

@@ -15,16 +15,30 @@ async function faceJpeg(inside: number[], outside: number[]): Promise<Buffer> {
       data.set(inBox ? inside : outside, (y * w + x) * 3);
     }
   }
-  return sharp(data, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).toBuffer();
+  return sharp(data, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality: 100, chromaSubsampling: '4:4:4' })
+    .toBuffer();
 }
 
 describe('celebA', () => {
   const root = tmpDir('celeba');
   const ready = (async () => {
     setLogger(silentLogger);
-    const colours = [[200, 30, 30], [30, 200, 30], [30, 30, 200], [120, 120, 120]];
-    for (let i = 0; i < 4; i++) write(path.join(root, 'img_align_celeba', `00000${i + 1}.jpg`), await faceJpeg(colours[i]!, [0, 0, 0]));
-    write(path.join(root, 'list_eval_partition.txt'), '000001.jpg 0\n000002.jpg 0\n000003.jpg 1\n000004.jpg 2\n');
+    const colours = [
+      [200, 30, 30],
+      [30, 200, 30],
+      [30, 30, 200],
+      [120, 120, 120],
+    ];
+    for (let i = 0; i < 4; i++)
+      write(
+        path.join(root, 'img_align_celeba', `00000${i + 1}.jpg`),
+        await faceJpeg(colours[i]!, [0, 0, 0]),
+      );
+    write(
+      path.join(root, 'list_eval_partition.txt'),
+      '000001.jpg 0\n000002.jpg 0\n000003.jpg 1\n000004.jpg 2\n',
+    );
     write(
       path.join(root, 'list_attr_celeba.txt'),
       '4\n5_o_Clock_Shadow Arched_Eyebrows Male \n000001.jpg -1  1 -1\n000002.jpg  1 -1  1\n000003.jpg -1 -1  1\n000004.jpg  1  1 -1\n',
@@ -37,8 +51,12 @@ describe('celebA', () => {
     expect(ds.size).toBe(2);
     const { pixels } = await ds.read([0, 1]);
     for (let p = 0; p < 64; p++) {
-      [200, 30, 30].forEach((v, c) => expect(Math.abs(pixels[p * 3 + c]! - v)).toBeLessThanOrEqual(3));
-      [30, 200, 30].forEach((v, c) => expect(Math.abs(pixels[192 + p * 3 + c]! - v)).toBeLessThanOrEqual(3));
+      [200, 30, 30].forEach((v, c) =>
+        expect(Math.abs(pixels[p * 3 + c]! - v)).toBeLessThanOrEqual(3),
+      );
+      [30, 200, 30].forEach((v, c) =>
+        expect(Math.abs(pixels[192 + p * 3 + c]! - v)).toBeLessThanOrEqual(3),
+      );
     }
   });
 

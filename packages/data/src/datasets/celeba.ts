@@ -32,29 +32,57 @@ export interface CelebAOptions extends Partial<Omit<ImageFolderOptions, 'classes
  * The DCGAN face crop as fractions of the image: on the 178x218 aligned images it is the
  * 108x108 square at top 55, left 35; other sizes scale proportionally.
  */
-export const CELEBA_FACE_CROP: Readonly<CropBox> = Object.freeze({ top: 55 / 218, left: 35 / 178, height: 108 / 218, width: 108 / 178, relative: true });
+export const CELEBA_FACE_CROP: Readonly<CropBox> = Object.freeze({
+  top: 55 / 218,
+  left: 35 / 178,
+  height: 108 / 218,
+  width: 108 / 178,
+  relative: true,
+});
 
 function lines(file: string): string[] {
   if (!fs.existsSync(file)) {
-    throw new GensynthError('DATA_NOT_FOUND', { where: 'celebA', expected: `${path.basename(file)} in the CelebA folder`, received: `no file ${file}`, fix: 'Pass the folder holding img_align_celeba/ and the Anno/Eval text files.' });
+    throw new GensynthError('DATA_NOT_FOUND', {
+      where: 'celebA',
+      expected: `${path.basename(file)} in the CelebA folder`,
+      received: `no file ${file}`,
+      fix: 'Pass the folder holding img_align_celeba/ and the Anno/Eval text files.',
+    });
   }
-  return fs.readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  return fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
 }
 
 /** `list_attr_celeba.txt` -> attribute names and a map file -> Int8Array of -1/1. */
-export function readCelebAAttributes(file: string): { names: string[]; values: Map<string, Int8Array> } {
+export function readCelebAAttributes(file: string): {
+  names: string[];
+  values: Map<string, Int8Array>;
+} {
   const [countLine, headerLine, ...rows] = lines(file);
   const names = (headerLine ?? '').split(/\s+/);
   const values = new Map<string, Int8Array>();
   for (const row of rows) {
     const [name, ...fields] = row.split(/\s+/);
     if (!name || fields.length !== names.length || fields.some((f) => f !== '1' && f !== '-1')) {
-      throw new GensynthError('DATA_FORMAT', { where: `${file}: ${name ?? row}`, expected: `${names.length} values of -1 or 1`, received: JSON.stringify(fields.slice(0, 5)), fix: 'Use the original list_attr_celeba.txt.' });
+      throw new GensynthError('DATA_FORMAT', {
+        where: `${file}: ${name ?? row}`,
+        expected: `${names.length} values of -1 or 1`,
+        received: JSON.stringify(fields.slice(0, 5)),
+        fix: 'Use the original list_attr_celeba.txt.',
+      });
     }
     values.set(name, Int8Array.from(fields, Number));
   }
   if (Number(countLine) !== values.size) {
-    throw new GensynthError('DATA_FORMAT', { where: file, expected: `${countLine} rows (the count on the first line)`, received: `${values.size} rows`, fix: 'The file is truncated; re-download it.' });
+    throw new GensynthError('DATA_FORMAT', {
+      where: file,
+      expected: `${countLine} rows (the count on the first line)`,
+      received: `${values.size} rows`,
+      fix: 'The file is truncated; re-download it.',
+    });
   }
   return { names, values };
 }
@@ -70,17 +98,37 @@ export class CelebADataset extends ImageDataset {
 export async function celebA(root: string, options: CelebAOptions = {}): Promise<CelebADataset> {
   const split = options.split ?? 'train';
   if (!(split === 'all' || split in CELEBA_SPLITS)) {
-    throw invalidArgument('celebA(split)', "'train', 'validation', 'test' or 'all'", split, "Pass split: 'train'.");
+    throw invalidArgument(
+      'celebA(split)',
+      "'train', 'validation', 'test' or 'all'",
+      split,
+      "Pass split: 'train'.",
+    );
   }
   const imageShape = resolveShape('celebA', options.imageSize ?? 64, options.channels ?? 3);
   const imagesDir = path.join(root, options.imagesDir ?? 'img_align_celeba');
-  const partition = lines(path.join(root, 'list_eval_partition.txt')).map((l) => l.split(/\s+/) as [string, string]);
-  const wanted = partition.filter(([, p]) => split === 'all' || Number(p) === CELEBA_SPLITS[split as keyof typeof CELEBA_SPLITS]).map(([f]) => f);
+  const partition = lines(path.join(root, 'list_eval_partition.txt')).map(
+    (l) => l.split(/\s+/) as [string, string],
+  );
+  const wanted = partition
+    .filter(
+      ([, p]) =>
+        split === 'all' || Number(p) === CELEBA_SPLITS[split as keyof typeof CELEBA_SPLITS],
+    )
+    .map(([f]) => f);
   const attrFile = path.join(root, 'list_attr_celeba.txt');
   const attrs = fs.existsSync(attrFile) ? readCelebAAttributes(attrFile) : undefined;
-  const labelIndex = options.labelAttribute === undefined ? -1 : (attrs?.names.indexOf(options.labelAttribute) ?? -1);
+  const labelIndex =
+    options.labelAttribute === undefined
+      ? -1
+      : (attrs?.names.indexOf(options.labelAttribute) ?? -1);
   if (options.labelAttribute !== undefined && labelIndex < 0) {
-    throw invalidArgument('celebA(labelAttribute)', `one of the attributes in list_attr_celeba.txt`, options.labelAttribute, `Pass e.g. 'Male'; available: ${attrs?.names.join(', ') ?? 'none (file missing)'}.`);
+    throw invalidArgument(
+      'celebA(labelAttribute)',
+      `one of the attributes in list_attr_celeba.txt`,
+      options.labelAttribute,
+      `Pass e.g. 'Male'; available: ${attrs?.names.join(', ') ?? 'none (file missing)'}.`,
+    );
   }
   const crop = options.crop ?? 'face';
   const entries: FileEntry[] = wanted.map((name) => {
@@ -96,11 +144,18 @@ export async function celebA(root: string, options: CelebAOptions = {}): Promise
     ...rest,
     imageShape,
     name: `celeba/${split}`,
-    ...(labelIndex >= 0 ? { classNames: [`not ${options.labelAttribute}`, options.labelAttribute as string] } : {}),
+    ...(labelIndex >= 0
+      ? { classNames: [`not ${options.labelAttribute}`, options.labelAttribute as string] }
+      : {}),
     details: { source: 'celebA', root: path.resolve(root), split, crop },
     headerBytes: (e) => readHead(e.name),
   });
-  const dataset = new CelebADataset(base.source, { name: base.name, ...(base.classNames ? { classNames: base.classNames } : {}), badFiles: base.badFiles, details: base.details });
+  const dataset = new CelebADataset(base.source, {
+    name: base.name,
+    ...(base.classNames ? { classNames: base.classNames } : {}),
+    badFiles: base.badFiles,
+    details: base.details,
+  });
   if (attrs) {
     const files = (base.details.files as string[] | undefined) ?? [];
     dataset.attributeNames = attrs.names;

@@ -4,19 +4,39 @@ import { tmpDir, write } from '../testing/tmp';
 import { CIFAR_RECORD_BYTES, cifar10 } from './cifar';
 
 /** A CIFAR-10 record: label, then R, G, B planes of 32x32. `marker` sets one pixel's RGB. */
-function record(label: number, fill: [number, number, number], marker?: { row: number; col: number; rgb: [number, number, number] }): Buffer {
+function record(
+  label: number,
+  fill: [number, number, number],
+  marker?: { row: number; col: number; rgb: [number, number, number] },
+): Buffer {
   const bytes = Buffer.alloc(CIFAR_RECORD_BYTES);
   bytes[0] = label;
   for (let c = 0; c < 3; c++) bytes.fill(fill[c]!, 1 + c * 1024, 1 + (c + 1) * 1024);
-  if (marker) for (let c = 0; c < 3; c++) bytes[1 + c * 1024 + marker.row * 32 + marker.col] = marker.rgb[c]!;
+  if (marker)
+    for (let c = 0; c < 3; c++) bytes[1 + c * 1024 + marker.row * 32 + marker.col] = marker.rgb[c]!;
   return bytes;
 }
 
 describe('cifar10', () => {
   const dir = tmpDir('cifar');
-  const names = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+  const names = [
+    'airplane',
+    'automobile',
+    'bird',
+    'cat',
+    'deer',
+    'dog',
+    'frog',
+    'horse',
+    'ship',
+    'truck',
+  ];
   write(path.join(dir, 'batches.meta.txt'), `${names.join('\n')}\n\n`);
-  for (let k = 1; k <= 5; k++) write(path.join(dir, `data_batch_${k}.bin`), Buffer.concat([record(k, [10 * k, 0, 0]), record(9, [0, 0, 0])]));
+  for (let k = 1; k <= 5; k++)
+    write(
+      path.join(dir, `data_batch_${k}.bin`),
+      Buffer.concat([record(k, [10 * k, 0, 0]), record(9, [0, 0, 0])]),
+    );
   const marker = { row: 0, col: 31, rgb: [250, 125, 5] as [number, number, number] };
   write(path.join(dir, 'test_batch.bin'), Buffer.concat([record(3, [1, 2, 3], marker)]));
 
@@ -51,7 +71,10 @@ describe('cifar10', () => {
 
   it('names a batch file whose size is not a multiple of 3073 bytes', () => {
     for (let k = 1; k <= 5; k++) write(path.join(bad, `data_batch_${k}.bin`), record(0, [0, 0, 0]));
-    write(path.join(bad, 'data_batch_3.bin'), Buffer.concat([record(0, [0, 0, 0]), Buffer.alloc(100)]));
+    write(
+      path.join(bad, 'data_batch_3.bin'),
+      Buffer.concat([record(0, [0, 0, 0]), Buffer.alloc(100)]),
+    );
     try {
       cifar10(bad);
       throw new Error('expected an error');

@@ -65,10 +65,20 @@ function classNames(dir: string): string[] {
 export function cifar10(dir: string, options: Cifar10Options = {}): ImageDataset {
   const split = options.split ?? 'train';
   if (!['train', 'test', 'all'].includes(split)) {
-    throw invalidArgument('cifar10(split)', "'train', 'test' or 'all'", split, "Pass split: 'train'.");
+    throw invalidArgument(
+      'cifar10(split)',
+      "'train', 'test' or 'all'",
+      split,
+      "Pass split: 'train'.",
+    );
   }
   const train = [1, 2, 3, 4, 5].map((k) => `data_batch_${k}.bin`);
-  const names = split === 'train' ? train : split === 'test' ? ['test_batch.bin'] : [...train, 'test_batch.bin'];
+  const names =
+    split === 'train'
+      ? train
+      : split === 'test'
+        ? ['test_batch.bin']
+        : [...train, 'test_batch.bin'];
   const files = names.map((n) => path.join(dir, n));
   const missing = files.filter((f) => !fs.existsSync(f));
   if (missing.length > 0) {
@@ -91,12 +101,22 @@ export function cifar10(dir: string, options: Cifar10Options = {}): ImageDataset
   }
   const names10 = classNames(dir);
   if (labels.some((l) => l >= names10.length)) {
-    throw new GensynthError('DATA_FORMAT', { where: 'cifar10', expected: `labels below ${names10.length} (the class names in batches.meta.txt)`, received: `label ${Math.max(...labels)}`, fix: 'Check that the files are CIFAR-10, not CIFAR-100.' });
+    throw new GensynthError('DATA_FORMAT', {
+      where: 'cifar10',
+      expected: `labels below ${names10.length} (the class names in batches.meta.txt)`,
+      received: `label ${Math.max(...labels)}`,
+      fix: 'Check that the files are CIFAR-10, not CIFAR-100.',
+    });
   }
   if (options.channels === 1) {
     const gray = new Uint8Array(n * PLANE);
     for (let i = 0; i < gray.length; i++) {
-      gray[i] = (19595 * (pixels[3 * i] as number) + 38470 * (pixels[3 * i + 1] as number) + 7471 * (pixels[3 * i + 2] as number) + 32768) >>> 16;
+      gray[i] =
+        (19595 * (pixels[3 * i] as number) +
+          38470 * (pixels[3 * i + 1] as number) +
+          7471 * (pixels[3 * i + 2] as number) +
+          32768) >>>
+        16;
     }
     pixels = gray;
   }
@@ -104,6 +124,11 @@ export function cifar10(dir: string, options: Cifar10Options = {}): ImageDataset
     name: `cifar10/${split}`,
     classNames: names10,
     ...options,
-    details: { source: 'cifar10', dir: path.resolve(dir), split, files: files.map((f) => path.basename(f)) },
+    details: {
+      source: 'cifar10',
+      dir: path.resolve(dir),
+      split,
+      files: files.map((f) => path.basename(f)),
+    },
   });
 }

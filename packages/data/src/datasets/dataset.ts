@@ -79,7 +79,12 @@ export class ImageDataset implements Dataset {
     const idx = Int32Array.from(indices);
     for (const i of idx) {
       if (!(i >= 0 && i < this.size)) {
-        throw invalidArgument(`${this.name}.read(indices)`, `indices in [0, ${this.size})`, i, 'Pass indices below dataset.size.');
+        throw invalidArgument(
+          `${this.name}.read(indices)`,
+          `indices in [0, ${this.size})`,
+          i,
+          'Pass indices below dataset.size.',
+        );
       }
     }
     const { height, width, channels } = this.imageShape;
@@ -95,7 +100,12 @@ export class ImageDataset implements Dataset {
     const parent = this.source;
     map.forEach((i) => {
       if (!(i >= 0 && i < parent.size)) {
-        throw invalidArgument(`${this.name}.subset(indices)`, `indices in [0, ${parent.size})`, i, 'Pass indices below dataset.size.');
+        throw invalidArgument(
+          `${this.name}.subset(indices)`,
+          `indices in [0, ${parent.size})`,
+          i,
+          'Pass indices below dataset.size.',
+        );
       }
     });
     const labels = parent.labels ? map.map((i) => parent.labels?.[i] as number) : undefined;
@@ -103,8 +113,17 @@ export class ImageDataset implements Dataset {
       size: map.length,
       imageShape: parent.imageShape,
       ...(labels ? { labels } : {}),
-      read: (idx, pixels) => parent.read(idx.map((i) => map[i] as number), pixels),
+      read: (idx, pixels) =>
+        parent.read(
+          idx.map((i) => map[i] as number),
+          pixels,
+        ),
     };
-    return new ImageDataset(source, { name, ...(this.classNames ? { classNames: this.classNames } : {}), badFiles: this.badFiles, details: { ...this.details, subsetOf: this.name } });
+    return new ImageDataset(source, {
+      name,
+      ...(this.classNames ? { classNames: this.classNames } : {}),
+      badFiles: this.badFiles,
+      details: { ...this.details, subsetOf: this.name },
+    });
   }
 }

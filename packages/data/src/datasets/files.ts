@@ -44,7 +44,12 @@ export interface DecodedSourceOptions extends FitOptions {
 export function checkPolicy(where: string, policy: unknown): BadFilePolicy {
   if (policy === undefined) return 'skip';
   if (policy !== 'skip' && policy !== 'fail') {
-    throw invalidArgument(where, "'skip' or 'fail'", policy, "Pass badFiles: 'skip' to leave bad files out with a warning.");
+    throw invalidArgument(
+      where,
+      "'skip' or 'fail'",
+      policy,
+      "Pass badFiles: 'skip' to leave bad files out with a warning.",
+    );
   }
   return policy;
 }
@@ -58,14 +63,22 @@ export async function decodeEntry(entry: FileEntry, o: DecodedSourceOptions): Pr
     throw new BadImageError(entry.name, 'unreadable', (error as Error).message);
   }
   const fit = { fit: o.fit, resize: o.resize, padValue: o.padValue };
-  return decodeFitted(bytes, entry.name, { imageShape: o.imageShape, fit, background: o.background, maxPixels: o.maxPixels }, entry.crop);
+  return decodeFitted(
+    bytes,
+    entry.name,
+    { imageShape: o.imageShape, fit, background: o.background, maxPixels: o.maxPixels },
+    entry.crop,
+  );
 }
 
 /**
  * Check entries without decoding pixels: readable, a known image signature, a sane claimed size.
  * Returns the good entries; bad ones go to `badList` (or throw with `'fail'`).
  */
-export async function verifyHeaders(entries: FileEntry[], o: DecodedSourceOptions & { headerBytes?: (e: FileEntry) => Promise<Uint8Array> }): Promise<FileEntry[]> {
+export async function verifyHeaders(
+  entries: FileEntry[],
+  o: DecodedSourceOptions & { headerBytes?: (e: FileEntry) => Promise<Uint8Array> },
+): Promise<FileEntry[]> {
   const good: FileEntry[] = [];
   const maxPixels = o.maxPixels ?? 89_478_485;
   for (const entry of entries) {
@@ -73,10 +86,24 @@ export async function verifyHeaders(entries: FileEntry[], o: DecodedSourceOption
     try {
       const bytes = o.headerBytes ? await o.headerBytes(entry) : await entry.load();
       const header = readImageHeader(bytes);
-      if (bytes.length === 0) problem = { file: entry.name, reason: 'truncated', detail: 'empty file' };
-      else if (header.format === 'unknown') problem = { file: entry.name, reason: 'not-an-image', detail: 'no known image signature in the first bytes' };
-      else if (header.width !== undefined && header.height !== undefined && header.width * header.height > maxPixels) {
-        problem = { file: entry.name, reason: 'too-large', detail: `header claims ${header.width}x${header.height} pixels, limit ${maxPixels}` };
+      if (bytes.length === 0)
+        problem = { file: entry.name, reason: 'truncated', detail: 'empty file' };
+      else if (header.format === 'unknown')
+        problem = {
+          file: entry.name,
+          reason: 'not-an-image',
+          detail: 'no known image signature in the first bytes',
+        };
+      else if (
+        header.width !== undefined &&
+        header.height !== undefined &&
+        header.width * header.height > maxPixels
+      ) {
+        problem = {
+          file: entry.name,
+          reason: 'too-large',
+          detail: `header claims ${header.width}x${header.height} pixels, limit ${maxPixels}`,
+        };
       }
     } catch (error) {
       problem = { file: entry.name, reason: 'unreadable', detail: (error as Error).message };
@@ -88,7 +115,10 @@ export async function verifyHeaders(entries: FileEntry[], o: DecodedSourceOption
 }
 
 /** Fully decode every entry at scan time (`verify: 'decode'`); returns the good ones. */
-export async function verifyByDecoding(entries: FileEntry[], o: DecodedSourceOptions): Promise<FileEntry[]> {
+export async function verifyByDecoding(
+  entries: FileEntry[],
+  o: DecodedSourceOptions,
+): Promise<FileEntry[]> {
   const ok = await mapLimit(entries, o.concurrency ?? 16, async (entry) => {
     try {
       await decodeEntry(entry, o);
@@ -102,7 +132,8 @@ export async function verifyByDecoding(entries: FileEntry[], o: DecodedSourceOpt
 }
 
 function toBadFile(entry: FileEntry, error: unknown): BadFile {
-  if (error instanceof BadImageError) return { file: entry.name, reason: error.reason, detail: error.detail };
+  if (error instanceof BadImageError)
+    return { file: entry.name, reason: error.reason, detail: error.detail };
   const message = (error as Error).message ?? String(error);
   return { file: entry.name, reason: classifyDecodeError(message), detail: message };
 }
@@ -115,7 +146,11 @@ function reportBad(bad: BadFile, o: DecodedSourceOptions): void {
 }
 
 /** `fn` over `items` with at most `limit` promises in flight; results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -147,7 +182,11 @@ export function decodedSource(entries: FileEntry[], o: DecodedSourceOptions): Ex
         reportBad(toBadFile(entry, error), o);
       }
     }
-    throw new BadImageError(entries[i]?.name ?? String(i), 'corrupt', `this file and the ${attempts - 1} tried after it all failed to decode`);
+    throw new BadImageError(
+      entries[i]?.name ?? String(i),
+      'corrupt',
+      `this file and the ${attempts - 1} tried after it all failed to decode`,
+    );
   };
   const pool = entries.every((e) => e.file !== undefined) ? sharedDecodePool(o.workers) : undefined;
   const { badList: _badList, logger: _logger, ...fit } = o;
@@ -159,7 +198,14 @@ export function decodedSource(entries: FileEntry[], o: DecodedSourceOptions): Ex
       const part = Array.from(indices.subarray(at, at + chunk));
       const files = part.map((i) => entries[i]?.file as string);
       const crops = part.map((i) => entries[i]?.crop);
-      const job = { files, crops, imageShape: o.imageShape, fit: { fit: fit.fit, resize: fit.resize, padValue: fit.padValue }, background: o.background, maxPixels: o.maxPixels };
+      const job = {
+        files,
+        crops,
+        imageShape: o.imageShape,
+        fit: { fit: fit.fit, resize: fit.resize, padValue: fit.padValue },
+        background: o.background,
+        maxPixels: o.maxPixels,
+      };
       jobs.push(
         pool.run(job).then(async (result) => {
           out.set(result.pixels, at * bytes);

@@ -9,12 +9,29 @@ import { tmpDir, write } from '../testing/tmp';
 import { emojiDataset, emojiFolder, imageFolder } from './folder';
 
 /** w x h RGBA PNG of one colour. */
-const solidPng = (w: number, h: number, rgba: number[]) => encodePng({ width: w, height: h, colorType: 6, bitDepth: 8, samples: Array.from({ length: w * h }, () => rgba).flat() });
+const solidPng = (w: number, h: number, rgba: number[]) =>
+  encodePng({
+    width: w,
+    height: h,
+    colorType: 6,
+    bitDepth: 8,
+    samples: Array.from({ length: w * h }, () => rgba).flat(),
+  });
 
 async function makeFolder(root: string) {
   write(path.join(root, 'cats', 'a.PNG'), solidPng(4, 4, [10, 20, 30, 255]));
-  write(path.join(root, 'cats', 'b.jpeg'), await sharp(Buffer.alloc(8 * 8 * 3, 200), { raw: { width: 8, height: 8, channels: 3 } }).jpeg({ quality: 100 }).toBuffer());
-  write(path.join(root, 'dogs', 'c.webp'), await sharp(Buffer.alloc(4 * 4 * 3, 60), { raw: { width: 4, height: 4, channels: 3 } }).webp({ lossless: true }).toBuffer());
+  write(
+    path.join(root, 'cats', 'b.jpeg'),
+    await sharp(Buffer.alloc(8 * 8 * 3, 200), { raw: { width: 8, height: 8, channels: 3 } })
+      .jpeg({ quality: 100 })
+      .toBuffer(),
+  );
+  write(
+    path.join(root, 'dogs', 'c.webp'),
+    await sharp(Buffer.alloc(4 * 4 * 3, 60), { raw: { width: 4, height: 4, channels: 3 } })
+      .webp({ lossless: true })
+      .toBuffer(),
+  );
   write(path.join(root, 'dogs', 'nested', 'd.png'), solidPng(2, 2, [0, 0, 0, 0])); // fully transparent
   const big = solidPng(64, 64, [1, 2, 3, 255]);
   write(path.join(root, 'dogs', 'broken.png'), big.subarray(0, big.length - 40)); // truncated data
@@ -55,7 +72,9 @@ describe('imageFolder', () => {
     await ready;
     const ds = await imageFolder(root, { imageSize: 2, classes: true, background: [255, 0, 255] });
     const { pixels } = await ds.read([0, 4]);
-    expect(Array.from(pixels.subarray(0, 12))).toEqual([10, 20, 30, 10, 20, 30, 10, 20, 30, 10, 20, 30]);
+    expect(Array.from(pixels.subarray(0, 12))).toEqual([
+      10, 20, 30, 10, 20, 30, 10, 20, 30, 10, 20, 30,
+    ]);
     expect(Array.from(pixels.subarray(12, 15))).toEqual([255, 0, 255]); // transparent -> background
     const gray = await imageFolder(root, { imageSize: 2, channels: 1 });
     expect(gray.imageShape.channels).toBe(1);
@@ -79,8 +98,14 @@ describe('imageFolder', () => {
     await ready;
     const ds = await imageFolder(root, { imageSize: 2, classes: true, verify: 'decode' });
     expect(ds.size).toBe(4);
-    expect(ds.badFiles.map((b) => path.basename(b.file)).sort()).toEqual(['broken.png', 'fake.jpg', 'huge.png']);
-    await expect(imageFolder(root, { imageSize: 2, badFiles: 'fail' })).rejects.toThrow(/fake\.jpg/);
+    expect(ds.badFiles.map((b) => path.basename(b.file)).sort()).toEqual([
+      'broken.png',
+      'fake.jpg',
+      'huge.png',
+    ]);
+    await expect(imageFolder(root, { imageSize: 2, badFiles: 'fail' })).rejects.toThrow(
+      /fake\.jpg/,
+    );
   });
 
   it('caches decoded images in a shard file and rebuilds it when a file changes', async () => {
@@ -104,7 +129,9 @@ describe('imageFolder', () => {
   const tmpShard = tmpDir('shard');
 
   it('explains a missing folder', async () => {
-    const error = await imageFolder(path.join(root, 'nope'), { imageSize: 2 }).catch((e: unknown) => e);
+    const error = await imageFolder(path.join(root, 'nope'), { imageSize: 2 }).catch(
+      (e: unknown) => e,
+    );
     expect(isGensynthError(error, 'DATA_NOT_FOUND')).toBe(true);
   });
 });
@@ -120,7 +147,10 @@ describe('emojiDataset', () => {
 
   it('decodes real emoji PNGs exactly as sharp does', async () => {
     const dir = emojiFolder();
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.png')).sort();
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.png'))
+      .sort();
     const sample = files.filter((_, i) => i % 97 === 0);
     for (const name of sample) {
       const bytes = fs.readFileSync(path.join(dir, name));

@@ -12,9 +12,27 @@ import type { FitOptions } from '../transforms/fit';
 import { toSize } from './arrays';
 import { withCache, type CacheOption } from './cache';
 import { ImageDataset, type BadFile } from './dataset';
-import { checkPolicy, decodedSource, verifyByDecoding, verifyHeaders, type BadFilePolicy, type FileEntry } from './files';
+import {
+  checkPolicy,
+  decodedSource,
+  verifyByDecoding,
+  verifyHeaders,
+  type BadFilePolicy,
+  type FileEntry,
+} from './files';
 
-export const IMAGE_EXTENSIONS = Object.freeze(['.png', '.jpg', '.jpeg', '.jpe', '.jfif', '.webp', '.gif', '.tif', '.tiff', '.avif']);
+export const IMAGE_EXTENSIONS = Object.freeze([
+  '.png',
+  '.jpg',
+  '.jpeg',
+  '.jpe',
+  '.jfif',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.avif',
+]);
 
 export interface ImageFolderOptions extends FitOptions {
   /** Output `[H, W]` (or one number for square). */
@@ -43,7 +61,9 @@ export interface ImageFolderOptions extends FitOptions {
 function listFiles(root: string, extensions: readonly string[]): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
-    const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = fs
+      .readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       const full = path.join(dir, entry.name);
@@ -67,12 +87,25 @@ export async function readHead(file: string): Promise<Uint8Array> {
 }
 
 export function resolveShape(where: string, imageSize: unknown, channels: unknown = 3): ImageShape {
-  const size = typeof imageSize === 'number' || Array.isArray(imageSize) ? toSize(imageSize as number) : undefined;
+  const size =
+    typeof imageSize === 'number' || Array.isArray(imageSize)
+      ? toSize(imageSize as number)
+      : undefined;
   if (!size || !size.every((v) => Number.isInteger(v) && v > 0)) {
-    throw invalidArgument(`${where}(imageSize)`, 'a positive integer or [height, width]', imageSize, 'Pass e.g. imageSize: 64.');
+    throw invalidArgument(
+      `${where}(imageSize)`,
+      'a positive integer or [height, width]',
+      imageSize,
+      'Pass e.g. imageSize: 64.',
+    );
   }
   if (channels !== 1 && channels !== 3 && channels !== 4) {
-    throw invalidArgument(`${where}(channels)`, '1, 3 or 4', channels, 'Pass 3 for RGB or 1 for gray.');
+    throw invalidArgument(
+      `${where}(channels)`,
+      '1, 3 or 4',
+      channels,
+      'Pass 3 for RGB or 1 for gray.',
+    );
   }
   return { height: size[0], width: size[1], channels };
 }
@@ -80,7 +113,13 @@ export function resolveShape(where: string, imageSize: unknown, channels: unknow
 /** Scan entries with the chosen verification and build the dataset. Shared by folder sources. */
 export async function buildFileDataset(
   entries: FileEntry[],
-  options: Omit<ImageFolderOptions, 'imageSize'> & { imageShape: ImageShape; name: string; classNames?: string[]; details?: Record<string, unknown>; headerBytes?: (e: FileEntry) => Promise<Uint8Array> },
+  options: Omit<ImageFolderOptions, 'imageSize'> & {
+    imageShape: ImageShape;
+    name: string;
+    classNames?: string[];
+    details?: Record<string, unknown>;
+    headerBytes?: (e: FileEntry) => Promise<Uint8Array>;
+  },
 ): Promise<ImageDataset> {
   const badList: BadFile[] = [];
   const policy = checkPolicy(`${options.name}(badFiles)`, options.badFiles);
@@ -106,7 +145,10 @@ export async function buildFileDataset(
   return options.cache ? withCache(dataset, options.cache, fingerprintOf(good, options)) : dataset;
 }
 
-function fingerprintOf(entries: FileEntry[], options: Omit<ImageFolderOptions, 'imageSize'> & { imageShape: ImageShape }): string {
+function fingerprintOf(
+  entries: FileEntry[],
+  options: Omit<ImageFolderOptions, 'imageSize'> & { imageShape: ImageShape },
+): string {
   const stats = entries.map((e) => {
     try {
       const s = fs.statSync(e.name);
@@ -115,7 +157,14 @@ function fingerprintOf(entries: FileEntry[], options: Omit<ImageFolderOptions, '
       return `${e.name}:${e.label ?? ''}`;
     }
   });
-  const pixelOptions = [options.imageShape, options.fit, options.resize, options.padValue, options.crop, options.background];
+  const pixelOptions = [
+    options.imageShape,
+    options.fit,
+    options.resize,
+    options.padValue,
+    options.crop,
+    options.background,
+  ];
   return JSON.stringify({ stats, pixelOptions });
 }
 
@@ -123,11 +172,19 @@ function fingerprintOf(entries: FileEntry[], options: Omit<ImageFolderOptions, '
  * Every image under `root`. With `classes: true`, images in first-level subfolder k (sorted)
  * get label k and files directly under `root` are ignored.
  */
-export async function imageFolder(root: string, options: ImageFolderOptions): Promise<ImageDataset> {
+export async function imageFolder(
+  root: string,
+  options: ImageFolderOptions,
+): Promise<ImageDataset> {
   const where = 'imageFolder';
   const imageShape = resolveShape(where, options.imageSize, options.channels ?? 3);
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
-    throw new GensynthError('DATA_NOT_FOUND', { where: `${where}(root)`, expected: 'an existing folder', received: JSON.stringify(root), fix: 'Pass the path of a folder of images.' });
+    throw new GensynthError('DATA_NOT_FOUND', {
+      where: `${where}(root)`,
+      expected: 'an existing folder',
+      received: JSON.stringify(root),
+      fix: 'Pass the path of a folder of images.',
+    });
   }
   const extensions = (options.extensions ?? IMAGE_EXTENSIONS).map((e) => e.toLowerCase());
   let entries: FileEntry[];
@@ -139,10 +196,19 @@ export async function imageFolder(root: string, options: ImageFolderOptions): Pr
       .map((d) => d.name)
       .sort();
     entries = classNames.flatMap((name, label) =>
-      listFiles(path.join(root, name), extensions).map((file) => ({ name: file, file, label, load: () => fs.readFileSync(file) })),
+      listFiles(path.join(root, name), extensions).map((file) => ({
+        name: file,
+        file,
+        label,
+        load: () => fs.readFileSync(file),
+      })),
     );
   } else {
-    entries = listFiles(root, extensions).map((file) => ({ name: file, file, load: () => fs.readFileSync(file) }));
+    entries = listFiles(root, extensions).map((file) => ({
+      name: file,
+      file,
+      load: () => fs.readFileSync(file),
+    }));
   }
   return buildFileDataset(entries, {
     ...options,
@@ -182,5 +248,10 @@ export function emojiFolder(): string {
  */
 export function emojiDataset(options: EmojiOptions = {}): Promise<ImageDataset> {
   const root = options.root ?? emojiFolder();
-  return imageFolder(root, { ...options, imageSize: options.imageSize ?? 32, name: options.name ?? 'emoji', extensions: ['.png'] });
+  return imageFolder(root, {
+    ...options,
+    imageSize: options.imageSize ?? 32,
+    name: options.name ?? 'emoji',
+    extensions: ['.png'],
+  });
 }

@@ -19,22 +19,43 @@ export interface LsunOptions extends Partial<Omit<ImageFolderOptions, 'classes'>
 }
 
 function isLmdb(p: string): boolean {
-  return (fs.statSync(p).isDirectory() && fs.existsSync(path.join(p, 'data.mdb'))) || p.endsWith('.mdb');
+  return (
+    (fs.statSync(p).isDirectory() && fs.existsSync(path.join(p, 'data.mdb'))) || p.endsWith('.mdb')
+  );
 }
 
 /** LSUN from an LMDB folder (or `data.mdb` file) or from a folder of exported images. */
 export async function lsun(source: string, options: LsunOptions = {}): Promise<ImageDataset> {
   if (!fs.existsSync(source)) {
-    throw new GensynthError('DATA_NOT_FOUND', { where: 'lsun(source)', expected: 'an LSUN LMDB folder (with data.mdb) or a folder of images', received: JSON.stringify(source), fix: 'Pass e.g. church_outdoor_train_lmdb/ as extracted from the LSUN download.' });
+    throw new GensynthError('DATA_NOT_FOUND', {
+      where: 'lsun(source)',
+      expected: 'an LSUN LMDB folder (with data.mdb) or a folder of images',
+      received: JSON.stringify(source),
+      fix: 'Pass e.g. church_outdoor_train_lmdb/ as extracted from the LSUN download.',
+    });
   }
   const imageSize = options.imageSize ?? 64;
-  if (!isLmdb(source)) return imageFolder(source, { ...options, imageSize, name: options.name ?? `lsun/${path.basename(source)}` });
+  if (!isLmdb(source))
+    return imageFolder(source, {
+      ...options,
+      imageSize,
+      name: options.name ?? `lsun/${path.basename(source)}`,
+    });
   const dir = source.endsWith('.mdb') ? path.dirname(source) : source;
-  const db: RootDatabase<Buffer, Buffer> = open({ path: dir, readOnly: true, noSubdir: false, keyEncoding: 'binary', encoding: 'binary' });
+  const db: RootDatabase<Buffer, Buffer> = open({
+    path: dir,
+    readOnly: true,
+    noSubdir: false,
+    keyEncoding: 'binary',
+    encoding: 'binary',
+  });
   const entries: FileEntry[] = [];
   for (const key of db.getKeys({ ...(options.limit ? { limit: options.limit } : {}) })) {
     const id = Buffer.from(key as Buffer);
-    entries.push({ name: `${dir}#${id.toString('latin1')}`, load: () => db.getBinary(id) ?? new Uint8Array(0) });
+    entries.push({
+      name: `${dir}#${id.toString('latin1')}`,
+      load: () => db.getBinary(id) ?? new Uint8Array(0),
+    });
   }
   return buildFileDataset(entries, {
     ...options,

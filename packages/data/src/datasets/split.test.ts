@@ -9,7 +9,6 @@ function classSorted() {
   return fromArrays(pixels, [n, 1, 2, 1], labels);
 }
 
-
 describe('apportion', () => {
   it('rounds by largest remainder to exact totals', () => {
     expect(apportion(10, [0.8, 0.1, 0.1])).toEqual([8, 1, 1]);
@@ -21,7 +20,10 @@ describe('apportion', () => {
 
 describe('splitDataset', () => {
   it('shuffles before splitting, so class-sorted data gives every split every class', async () => {
-    const { train, validation, test } = splitDataset(classSorted(), { seed: 1, fractions: { train: 0.8, validation: 0.1, test: 0.1 } });
+    const { train, validation, test } = splitDataset(classSorted(), {
+      seed: 1,
+      fractions: { train: 0.8, validation: 0.1, test: 0.1 },
+    });
     expect([train.size, validation.size, test.size]).toEqual([240, 30, 30]);
     expect(new Set(validation.labels).size).toBe(3);
     expect(new Set(test.labels).size).toBe(3);
@@ -44,9 +46,17 @@ describe('splitDataset', () => {
   });
 
   it('stratifies: each class split in the same proportions, sizes exact', () => {
-    const { train, validation, test } = splitDataset(classSorted(), { seed: 3, fractions: { train: 0.8, validation: 0.1, test: 0.1 }, stratify: true });
+    const { train, validation, test } = splitDataset(classSorted(), {
+      seed: 3,
+      fractions: { train: 0.8, validation: 0.1, test: 0.1 },
+      stratify: true,
+    });
     expect([train.size, validation.size, test.size]).toEqual([240, 30, 30]);
-    for (const [part, each] of [[train, 80], [validation, 10], [test, 10]] as const) {
+    for (const [part, each] of [
+      [train, 80],
+      [validation, 10],
+      [test, 10],
+    ] as const) {
       const counts = [0, 0, 0];
       part.labels!.forEach((l) => (counts[l] = counts[l]! + 1));
       expect(counts).toEqual([each, each, each]);
@@ -56,12 +66,18 @@ describe('splitDataset', () => {
   it('keeps exact sizes when stratified classes do not divide evenly', () => {
     const labels = Array.from({ length: 23 }, (_, i) => (i < 7 ? 0 : i < 17 ? 1 : 2));
     const ds = fromArrays(new Uint8Array(23), [23, 1, 1, 1], labels);
-    const { train, validation } = splitDataset(ds, { seed: 0, fractions: { train: 0.75, validation: 0.25 }, stratify: true });
+    const { train, validation } = splitDataset(ds, {
+      seed: 0,
+      fractions: { train: 0.75, validation: 0.25 },
+      stratify: true,
+    });
     expect(train.size + validation.size).toBe(23);
     expect([train.size, validation.size]).toEqual(apportion(23, [0.75, 0.25]));
   });
 
   it('explains fractions that do not sum to 1', () => {
-    expect(() => splitDataset(classSorted(), { seed: 0, fractions: { train: 0.8, validation: 0.3 } })).toThrow(/sum to 1/);
+    expect(() =>
+      splitDataset(classSorted(), { seed: 0, fractions: { train: 0.8, validation: 0.3 } }),
+    ).toThrow(/sum to 1/);
   });
 });

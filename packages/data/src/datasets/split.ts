@@ -29,7 +29,9 @@ export function apportion(total: number, fractions: readonly number[]): number[]
   const exact = fractions.map((f) => f * total);
   const counts = exact.map(Math.floor);
   let left = total - counts.reduce((a, b) => a + b, 0);
-  const byRemainder = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  const byRemainder = exact
+    .map((e, i) => [e - Math.floor(e), i] as const)
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1]);
   for (const [, i] of byRemainder) {
     if (left <= 0) break;
     counts[i] = (counts[i] as number) + 1;
@@ -90,11 +92,21 @@ export function splitDataset(dataset: ImageDataset, options: SplitOptions): Spli
   const f = [options.fractions.train, options.fractions.validation, options.fractions.test ?? 0];
   const sum = f.reduce((a, b) => a + b, 0);
   if (!f.every((v) => Number.isFinite(v) && v >= 0) || Math.abs(sum - 1) > 1e-9) {
-    throw invalidArgument('splitDataset(fractions)', 'non-negative fractions that sum to 1', options.fractions, 'Pass e.g. { train: 0.9, validation: 0.1 }.');
+    throw invalidArgument(
+      'splitDataset(fractions)',
+      'non-negative fractions that sum to 1',
+      options.fractions,
+      'Pass e.g. { train: 0.9, validation: 0.1 }.',
+    );
   }
   const labels = dataset.labels;
   if (options.stratify && !labels) {
-    throw invalidArgument('splitDataset(stratify)', 'a labelled dataset', `${dataset.name} without labels`, 'Drop stratify, or load the dataset with classes.');
+    throw invalidArgument(
+      'splitDataset(stratify)',
+      'a labelled dataset',
+      `${dataset.name} without labels`,
+      'Drop stratify, or load the dataset with classes.',
+    );
   }
   const order = Rng.fromSeed(options.seed).permutation(dataset.size);
   const totals = apportion(dataset.size, f);
@@ -106,6 +118,12 @@ export function splitDataset(dataset: ImageDataset, options: SplitOptions): Spli
     const cut2 = cut1 + (totals[1] as number);
     parts = [order.subarray(0, cut1), order.subarray(cut1, cut2), order.subarray(cut2)];
   }
-  const views = NAMES.map((name, s) => dataset.subset(parts[s] as ArrayLike<number>, `${dataset.name}/${name}`));
-  return { train: views[0] as ImageDataset, validation: views[1] as ImageDataset, test: views[2] as ImageDataset };
+  const views = NAMES.map((name, s) =>
+    dataset.subset(parts[s] as ArrayLike<number>, `${dataset.name}/${name}`),
+  );
+  return {
+    train: views[0] as ImageDataset,
+    validation: views[1] as ImageDataset,
+    test: views[2] as ImageDataset,
+  };
 }

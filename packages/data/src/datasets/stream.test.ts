@@ -5,10 +5,16 @@ import { epochOrder } from './stream';
 
 /** N 1x1 gray images whose pixel value is the example index, labels = index % 3. */
 function indexed(n: number) {
-  return fromArrays(Uint8Array.from({ length: n }, (_, i) => i), [n, 1, 1, 1], Array.from({ length: n }, (_, i) => i % 3));
+  return fromArrays(
+    Uint8Array.from({ length: n }, (_, i) => i),
+    [n, 1, 1, 1],
+    Array.from({ length: n }, (_, i) => i % 3),
+  );
 }
 
-async function ids(images: { data(): Promise<Float32Array | Int32Array | Uint8Array> }): Promise<number[]> {
+async function ids(images: {
+  data(): Promise<Float32Array | Int32Array | Uint8Array>;
+}): Promise<number[]> {
   return Array.from(await images.data(), (v) => Math.round((v + 1) * 127.5));
 }
 
@@ -90,7 +96,12 @@ describe('batch streams', () => {
 
   it('keeps the last smaller batch with dropRemainder false and stops after epochs', async () => {
     const sizes: number[] = [];
-    for await (const batch of indexed(10).batches({ batchSize: 4, shuffle: false, dropRemainder: false, epochs: 2 })) {
+    for await (const batch of indexed(10).batches({
+      batchSize: 4,
+      shuffle: false,
+      dropRemainder: false,
+      epochs: 2,
+    })) {
       sizes.push(batch.images.shape[0]);
       batch.images.dispose();
       batch.labels?.dispose();
@@ -110,6 +121,8 @@ describe('batch streams', () => {
   });
 
   it('explains a batch larger than the dataset', () => {
-    expect(() => indexed(3).batches({ batchSize: 4 })).toThrow(/batches\(batchSize\): expected at most the dataset size 3/);
+    expect(() => indexed(3).batches({ batchSize: 4 })).toThrow(
+      /batches\(batchSize\): expected at most the dataset size 3/,
+    );
   });
 });

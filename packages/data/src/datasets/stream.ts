@@ -10,7 +10,15 @@
  * handed out, so a stream that is abandoned leaks nothing.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { invalidArgument, Rng, type Batch, type BatchOptions, type BatchStream, type DataCursor, type RngState } from '@gensynth/core';
+import {
+  invalidArgument,
+  Rng,
+  type Batch,
+  type BatchOptions,
+  type BatchStream,
+  type DataCursor,
+  type RngState,
+} from '@gensynth/core';
 import type { ImageDataset } from './dataset';
 
 export interface StreamOptions extends BatchOptions {
@@ -20,10 +28,20 @@ export interface StreamOptions extends BatchOptions {
   prefetch?: number;
 }
 
-export const STREAM_DEFAULTS = Object.freeze({ seed: 0, shuffle: true, dropRemainder: true, prefetch: 2 });
+export const STREAM_DEFAULTS = Object.freeze({
+  seed: 0,
+  shuffle: true,
+  dropRemainder: true,
+  prefetch: 2,
+});
 
 /** The order of one epoch; advances `rng` exactly as far as the order needs. */
-export function epochOrder(rng: Rng, size: number, shuffle: boolean, shuffleBuffer?: number): Int32Array {
+export function epochOrder(
+  rng: Rng,
+  size: number,
+  shuffle: boolean,
+  shuffleBuffer?: number,
+): Int32Array {
   if (!shuffle) return Int32Array.from({ length: size }, (_, i) => i);
   if (shuffleBuffer === undefined || shuffleBuffer >= size) return rng.permutation(size);
   const order = new Int32Array(size);
@@ -47,7 +65,12 @@ interface Pending {
 function checkOptions(dataset: ImageDataset, o: StreamOptions): void {
   const where = `${dataset.name}.batches`;
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) {
-    throw invalidArgument(`${where}(batchSize)`, 'a positive integer', o.batchSize, 'Pass e.g. { batchSize: 64 }.');
+    throw invalidArgument(
+      `${where}(batchSize)`,
+      'a positive integer',
+      o.batchSize,
+      'Pass e.g. { batchSize: 64 }.',
+    );
   }
   if ((o.dropRemainder ?? true) && o.batchSize > dataset.size) {
     throw invalidArgument(
@@ -57,12 +80,34 @@ function checkOptions(dataset: ImageDataset, o: StreamOptions): void {
       'Use a smaller batch size, or pass dropRemainder: false.',
     );
   }
-  if (o.shuffleBuffer !== undefined && !(Number.isInteger(o.shuffleBuffer) && o.shuffleBuffer > 0)) {
-    throw invalidArgument(`${where}(shuffleBuffer)`, 'a positive integer', o.shuffleBuffer, 'Pass e.g. 1024, or omit for a full shuffle.');
+  if (
+    o.shuffleBuffer !== undefined &&
+    !(Number.isInteger(o.shuffleBuffer) && o.shuffleBuffer > 0)
+  ) {
+    throw invalidArgument(
+      `${where}(shuffleBuffer)`,
+      'a positive integer',
+      o.shuffleBuffer,
+      'Pass e.g. 1024, or omit for a full shuffle.',
+    );
   }
   const c = o.cursor;
-  if (c !== undefined && !(Number.isInteger(c.epoch) && c.epoch >= 0 && Number.isInteger(c.index) && c.index >= 0 && c.index <= dataset.size)) {
-    throw invalidArgument(`${where}(cursor)`, `{ epoch, index in [0, ${dataset.size}], rng }`, c, 'Pass a cursor saved from stream.cursor() of the same dataset.');
+  if (
+    c !== undefined &&
+    !(
+      Number.isInteger(c.epoch) &&
+      c.epoch >= 0 &&
+      Number.isInteger(c.index) &&
+      c.index >= 0 &&
+      c.index <= dataset.size
+    )
+  ) {
+    throw invalidArgument(
+      `${where}(cursor)`,
+      `{ epoch, index in [0, ${dataset.size}], rng }`,
+      c,
+      'Pass a cursor saved from stream.cursor() of the same dataset.',
+    );
   }
 }
 
@@ -103,7 +148,9 @@ export function createBatchStream(dataset: ImageDataset, options: StreamOptions)
       index += indices.length;
       normalise();
       const after = { epoch, index, rng: epochState };
-      const read = Promise.resolve().then(() => dataset.source.read(indices, pixels)).then(() => pixels);
+      const read = Promise.resolve()
+        .then(() => dataset.source.read(indices, pixels))
+        .then(() => pixels);
       read.catch(() => undefined); // reported when the consumer reaches this batch
       queue.push({ indices, after, pixels: read });
     }
@@ -123,7 +170,10 @@ export function createBatchStream(dataset: ImageDataset, options: StreamOptions)
       const images = tf.tensor4d(values, [n, height, width, channels], 'float32');
       const all = dataset.labels;
       if (!all) return { done: false, value: { images } };
-      const labels = tf.tensor1d(head.indices.map((i) => all[i] as number), 'int32');
+      const labels = tf.tensor1d(
+        head.indices.map((i) => all[i] as number),
+        'int32',
+      );
       return { done: false, value: { images, labels } };
     },
     async return(): Promise<IteratorResult<Batch>> {
@@ -131,7 +181,11 @@ export function createBatchStream(dataset: ImageDataset, options: StreamOptions)
       return { done: true, value: undefined };
     },
     cursor(): DataCursor {
-      return { epoch: consumerCursor.epoch, index: consumerCursor.index, rng: { ...consumerCursor.rng, key: [...consumerCursor.rng.key] } };
+      return {
+        epoch: consumerCursor.epoch,
+        index: consumerCursor.index,
+        rng: { ...consumerCursor.rng, key: [...consumerCursor.rng.key] },
+      };
     },
     [Symbol.asyncIterator]() {
       return stream;

@@ -5,7 +5,8 @@ import { decodeImage, decodeImage16, decodePngSync } from './decode';
 import { BadImageError } from './errors';
 import { canDecodePngFast, decodePng } from './png';
 
-const gray16 = () => encodePng({ width: 2, height: 2, colorType: 0, bitDepth: 16, samples: [1, 4096, 15000, 30000] });
+const gray16 = () =>
+  encodePng({ width: 2, height: 2, colorType: 0, bitDepth: 16, samples: [1, 4096, 15000, 30000] });
 
 describe('16-bit PNG', () => {
   it('reads big-endian 16-bit gray samples exactly', async () => {
@@ -22,7 +23,13 @@ describe('16-bit PNG', () => {
   });
 
   it('reads 16-bit RGBA and composites at 16 bits', async () => {
-    const png = encodePng({ width: 1, height: 1, colorType: 6, bitDepth: 16, samples: [65535, 0, 1000, 32768] });
+    const png = encodePng({
+      width: 1,
+      height: 1,
+      colorType: 6,
+      bitDepth: 16,
+      samples: [65535, 0, 1000, 32768],
+    });
     const image = await decodeImage16(png, { channels: 3, background: [0, 0, 0] });
     // fg * a / 65535 with a = 32768: 65535 -> 32768, 1000 -> 500.
     expect(Array.from(image.data)).toEqual([32768, 0, 500]);
@@ -31,31 +38,115 @@ describe('16-bit PNG', () => {
 
 /** Every PNG kind: hand-written samples, checked against hand-expected RGBA values. */
 const KINDS: { name: string; spec: PngSpec; rgba: number[] }[] = [
-  { name: 'gray 1-bit', spec: { width: 3, height: 1, colorType: 0, bitDepth: 1, samples: [0, 1, 0] }, rgba: [0, 0, 0, 255, 255, 255, 255, 255, 0, 0, 0, 255] },
-  { name: 'gray 2-bit', spec: { width: 3, height: 1, colorType: 0, bitDepth: 2, samples: [1, 2, 3] }, rgba: [85, 85, 85, 255, 170, 170, 170, 255, 255, 255, 255, 255] },
-  { name: 'gray 4-bit', spec: { width: 3, height: 1, colorType: 0, bitDepth: 4, samples: [1, 8, 15] }, rgba: [17, 17, 17, 255, 136, 136, 136, 255, 255, 255, 255, 255] },
-  { name: 'gray 8-bit', spec: { width: 3, height: 1, colorType: 0, bitDepth: 8, samples: [3, 128, 250] }, rgba: [3, 3, 3, 255, 128, 128, 128, 255, 250, 250, 250, 255] },
-  { name: 'gray 8-bit + tRNS key', spec: { width: 2, height: 1, colorType: 0, bitDepth: 8, samples: [7, 9], trns: [9] }, rgba: [7, 7, 7, 255, 9, 9, 9, 0] },
-  { name: 'gray+alpha 8-bit', spec: { width: 2, height: 1, colorType: 4, bitDepth: 8, samples: [10, 0, 200, 255] }, rgba: [10, 10, 10, 0, 200, 200, 200, 255] },
-  { name: 'gray+alpha 16-bit', spec: { width: 1, height: 1, colorType: 4, bitDepth: 16, samples: [0x1234, 0xff00] }, rgba: [0x12, 0x12, 0x12, 0xff] },
-  { name: 'RGB 8-bit', spec: { width: 2, height: 1, colorType: 2, bitDepth: 8, samples: [1, 2, 3, 250, 251, 252] }, rgba: [1, 2, 3, 255, 250, 251, 252, 255] },
-  { name: 'RGB 8-bit + tRNS key', spec: { width: 2, height: 1, colorType: 2, bitDepth: 8, samples: [1, 2, 3, 4, 5, 6], trns: [4, 5, 6] }, rgba: [1, 2, 3, 255, 4, 5, 6, 0] },
-  { name: 'RGB 16-bit', spec: { width: 1, height: 1, colorType: 2, bitDepth: 16, samples: [0xabcd, 0x0100, 0xffff] }, rgba: [0xab, 0x01, 0xff, 255] },
-  { name: 'RGBA 8-bit', spec: { width: 2, height: 1, colorType: 6, bitDepth: 8, samples: [9, 8, 7, 0, 1, 2, 3, 128] }, rgba: [9, 8, 7, 0, 1, 2, 3, 128] },
-  { name: 'RGBA 16-bit', spec: { width: 1, height: 1, colorType: 6, bitDepth: 16, samples: [0x0102, 0x0304, 0x0506, 0x8000] }, rgba: [1, 3, 5, 128] },
+  {
+    name: 'gray 1-bit',
+    spec: { width: 3, height: 1, colorType: 0, bitDepth: 1, samples: [0, 1, 0] },
+    rgba: [0, 0, 0, 255, 255, 255, 255, 255, 0, 0, 0, 255],
+  },
+  {
+    name: 'gray 2-bit',
+    spec: { width: 3, height: 1, colorType: 0, bitDepth: 2, samples: [1, 2, 3] },
+    rgba: [85, 85, 85, 255, 170, 170, 170, 255, 255, 255, 255, 255],
+  },
+  {
+    name: 'gray 4-bit',
+    spec: { width: 3, height: 1, colorType: 0, bitDepth: 4, samples: [1, 8, 15] },
+    rgba: [17, 17, 17, 255, 136, 136, 136, 255, 255, 255, 255, 255],
+  },
+  {
+    name: 'gray 8-bit',
+    spec: { width: 3, height: 1, colorType: 0, bitDepth: 8, samples: [3, 128, 250] },
+    rgba: [3, 3, 3, 255, 128, 128, 128, 255, 250, 250, 250, 255],
+  },
+  {
+    name: 'gray 8-bit + tRNS key',
+    spec: { width: 2, height: 1, colorType: 0, bitDepth: 8, samples: [7, 9], trns: [9] },
+    rgba: [7, 7, 7, 255, 9, 9, 9, 0],
+  },
+  {
+    name: 'gray+alpha 8-bit',
+    spec: { width: 2, height: 1, colorType: 4, bitDepth: 8, samples: [10, 0, 200, 255] },
+    rgba: [10, 10, 10, 0, 200, 200, 200, 255],
+  },
+  {
+    name: 'gray+alpha 16-bit',
+    spec: { width: 1, height: 1, colorType: 4, bitDepth: 16, samples: [0x1234, 0xff00] },
+    rgba: [0x12, 0x12, 0x12, 0xff],
+  },
+  {
+    name: 'RGB 8-bit',
+    spec: { width: 2, height: 1, colorType: 2, bitDepth: 8, samples: [1, 2, 3, 250, 251, 252] },
+    rgba: [1, 2, 3, 255, 250, 251, 252, 255],
+  },
+  {
+    name: 'RGB 8-bit + tRNS key',
+    spec: {
+      width: 2,
+      height: 1,
+      colorType: 2,
+      bitDepth: 8,
+      samples: [1, 2, 3, 4, 5, 6],
+      trns: [4, 5, 6],
+    },
+    rgba: [1, 2, 3, 255, 4, 5, 6, 0],
+  },
+  {
+    name: 'RGB 16-bit',
+    spec: { width: 1, height: 1, colorType: 2, bitDepth: 16, samples: [0xabcd, 0x0100, 0xffff] },
+    rgba: [0xab, 0x01, 0xff, 255],
+  },
+  {
+    name: 'RGBA 8-bit',
+    spec: { width: 2, height: 1, colorType: 6, bitDepth: 8, samples: [9, 8, 7, 0, 1, 2, 3, 128] },
+    rgba: [9, 8, 7, 0, 1, 2, 3, 128],
+  },
+  {
+    name: 'RGBA 16-bit',
+    spec: {
+      width: 1,
+      height: 1,
+      colorType: 6,
+      bitDepth: 16,
+      samples: [0x0102, 0x0304, 0x0506, 0x8000],
+    },
+    rgba: [1, 3, 5, 128],
+  },
   {
     name: 'palette 2-bit',
-    spec: { width: 3, height: 1, colorType: 3, bitDepth: 2, samples: [2, 0, 1], palette: [255, 0, 0, 0, 255, 0, 0, 0, 255] },
+    spec: {
+      width: 3,
+      height: 1,
+      colorType: 3,
+      bitDepth: 2,
+      samples: [2, 0, 1],
+      palette: [255, 0, 0, 0, 255, 0, 0, 0, 255],
+    },
     rgba: [0, 0, 255, 255, 255, 0, 0, 255, 0, 255, 0, 255],
   },
   {
     name: 'palette 8-bit + tRNS',
-    spec: { width: 3, height: 1, colorType: 3, bitDepth: 8, samples: [0, 1, 2], palette: [255, 0, 0, 0, 255, 0, 0, 0, 255], trns: [0, 100] },
+    spec: {
+      width: 3,
+      height: 1,
+      colorType: 3,
+      bitDepth: 8,
+      samples: [0, 1, 2],
+      palette: [255, 0, 0, 0, 255, 0, 0, 0, 255],
+      trns: [0, 100],
+    },
     rgba: [255, 0, 0, 0, 0, 255, 0, 100, 0, 0, 255, 255],
   },
   {
     name: 'palette 4-bit + tRNS',
-    spec: { width: 2, height: 1, colorType: 3, bitDepth: 4, samples: [1, 0], palette: [10, 20, 30, 40, 50, 60], trns: [255, 0] },
+    spec: {
+      width: 2,
+      height: 1,
+      colorType: 3,
+      bitDepth: 4,
+      samples: [1, 0],
+      palette: [10, 20, 30, 40, 50, 60],
+      trns: [255, 0],
+    },
     rgba: [40, 50, 60, 0, 10, 20, 30, 255],
   },
 ];
@@ -78,7 +169,14 @@ describe('PNG kinds', () => {
 
   it('leaves interlaced PNGs to sharp and decodes them exactly', async () => {
     const samples = Array.from({ length: 9 * 9 }, (_, i) => (i * 5) % 256);
-    const png = encodePng({ width: 9, height: 9, colorType: 0, bitDepth: 8, samples, interlace: true });
+    const png = encodePng({
+      width: 9,
+      height: 9,
+      colorType: 0,
+      bitDepth: 8,
+      samples,
+      interlace: true,
+    });
     expect(canDecodePngFast(png)).toBe(false);
     const image = await decodeImage(png, { channels: 1 });
     expect(Array.from(image.data)).toEqual(samples);
@@ -96,30 +194,52 @@ describe('PNG kinds', () => {
   it('returns gray as R=G=B for RGB datasets and luma for gray datasets', async () => {
     const grayPng = encodePng({ width: 1, height: 1, colorType: 0, bitDepth: 8, samples: [77] });
     expect(Array.from((await decodeImage(grayPng, { channels: 3 })).data)).toEqual([77, 77, 77]);
-    const rgbPng = encodePng({ width: 1, height: 1, colorType: 2, bitDepth: 8, samples: [255, 0, 0] });
+    const rgbPng = encodePng({
+      width: 1,
+      height: 1,
+      colorType: 2,
+      bitDepth: 8,
+      samples: [255, 0, 0],
+    });
     // (19595 * 255 + 32768) >> 16 = 76
     expect(Array.from((await decodeImage(rgbPng, { channels: 1 })).data)).toEqual([76]);
   });
 
   it('falls back to sharp for PNGs with an ICC profile', () => {
     const iccp = pngChunk('iCCP', Buffer.from('x\0\0'));
-    const png = encodePng({ width: 1, height: 1, colorType: 0, bitDepth: 8, samples: [1], extraChunks: [iccp] });
+    const png = encodePng({
+      width: 1,
+      height: 1,
+      colorType: 0,
+      bitDepth: 8,
+      samples: [1],
+      extraChunks: [iccp],
+    });
     expect(canDecodePngFast(png)).toBe(false);
   });
 });
 
 /** 16x16 image with solid quadrants: red top-left, green top-right, blue bottom-left, white bottom-right. */
 function quadrants(): Buffer {
-  const colours = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]];
+  const colours = [
+    [255, 0, 0],
+    [0, 255, 0],
+    [0, 0, 255],
+    [255, 255, 255],
+  ];
   const data = Buffer.alloc(16 * 16 * 3);
   for (let y = 0; y < 16; y++) {
-    for (let x = 0; x < 16; x++) data.set(colours[(y >= 8 ? 2 : 0) + (x >= 8 ? 1 : 0)]!, (y * 16 + x) * 3);
+    for (let x = 0; x < 16; x++)
+      data.set(colours[(y >= 8 ? 2 : 0) + (x >= 8 ? 1 : 0)]!, (y * 16 + x) * 3);
   }
   return data;
 }
 
 function quadrantColours(image: { data: Uint8Array; width: number }): number[][] {
-  const at = (x: number, y: number) => Array.from(image.data.subarray((y * image.width + x) * 3, (y * image.width + x) * 3 + 3)).map((v) => (v > 127 ? 1 : 0));
+  const at = (x: number, y: number) =>
+    Array.from(image.data.subarray((y * image.width + x) * 3, (y * image.width + x) * 3 + 3)).map(
+      (v) => (v > 127 ? 1 : 0),
+    );
   return [at(3, 3), at(12, 3), at(3, 12), at(12, 12)];
 }
 
@@ -155,7 +275,9 @@ describe('JPEG', () => {
     ['progressive', { quality: 90, progressive: true }],
     ['4:4:4', { quality: 90, chromaSubsampling: '4:4:4' }],
   ])('decodes %s YCbCr JPEGs', async (_name, options) => {
-    const jpeg = await sharp(quadrants(), { raw: { width: 16, height: 16, channels: 3 } }).jpeg(options as sharp.JpegOptions).toBuffer();
+    const jpeg = await sharp(quadrants(), { raw: { width: 16, height: 16, channels: 3 } })
+      .jpeg(options as sharp.JpegOptions)
+      .toBuffer();
     expect(quadrantColours(await decodeImage(jpeg))).toEqual([R, G, B, W]);
   });
 
@@ -164,18 +286,26 @@ describe('JPEG', () => {
     // decoder that ignored the Adobe inversion or the colour conversion would be off by ~200.
     const colours = [200, 60, 60, 60, 160, 80, 70, 90, 170, 128, 128, 128];
     const pixels = Buffer.alloc(4 * 8 * 8 * 3);
-    for (let i = 0; i < 4 * 64; i++) pixels.set(colours.slice(3 * (i % 32 >> 3), 3 * (i % 32 >> 3) + 3), 3 * i);
-    const jpeg = await sharp(pixels, { raw: { width: 32, height: 8, channels: 3 } }).toColourspace('cmyk').jpeg({ quality: 100 }).toBuffer();
+    for (let i = 0; i < 4 * 64; i++)
+      pixels.set(colours.slice(3 * ((i % 32) >> 3), 3 * ((i % 32) >> 3) + 3), 3 * i);
+    const jpeg = await sharp(pixels, { raw: { width: 32, height: 8, channels: 3 } })
+      .toColourspace('cmyk')
+      .jpeg({ quality: 100 })
+      .toBuffer();
     expect((await sharp(jpeg).metadata()).space).toBe('cmyk');
     const image = await decodeImage(jpeg);
     for (let q = 0; q < 4; q++) {
       const centre = (4 * 32 + q * 8 + 4) * 3;
-      for (let c = 0; c < 3; c++) expect(Math.abs(image.data[centre + c]! - colours[3 * q + c]!)).toBeLessThanOrEqual(20);
+      for (let c = 0; c < 3; c++)
+        expect(Math.abs(image.data[centre + c]! - colours[3 * q + c]!)).toBeLessThanOrEqual(20);
     }
   });
 
   it('expands a gray JPEG to R=G=B', async () => {
-    const jpeg = await sharp(Buffer.alloc(64, 90), { raw: { width: 8, height: 8, channels: 1 } }).toColourspace('b-w').jpeg({ quality: 100 }).toBuffer();
+    const jpeg = await sharp(Buffer.alloc(64, 90), { raw: { width: 8, height: 8, channels: 1 } })
+      .toColourspace('b-w')
+      .jpeg({ quality: 100 })
+      .toBuffer();
     expect((await sharp(jpeg).metadata()).channels).toBe(1);
     const image = await decodeImage(jpeg, { channels: 3 });
     expect(image.data.length).toBe(8 * 8 * 3);
@@ -188,7 +318,9 @@ describe('JPEG', () => {
 
   it('decodes WebP with alpha', async () => {
     const rgba = Buffer.from([10, 20, 30, 255, 10, 20, 30, 0, 10, 20, 30, 255, 10, 20, 30, 255]);
-    const webp = await sharp(rgba, { raw: { width: 2, height: 2, channels: 4 } }).webp({ lossless: true }).toBuffer();
+    const webp = await sharp(rgba, { raw: { width: 2, height: 2, channels: 4 } })
+      .webp({ lossless: true })
+      .toBuffer();
     const image = await decodeImage(webp, { channels: 3 });
     expect(Array.from(image.data)).toEqual([10, 20, 30, 255, 255, 255, 10, 20, 30, 10, 20, 30]);
   });
@@ -215,7 +347,9 @@ describe('bad files', () => {
 
   it('reports a truncated JPEG', async () => {
     const noise = Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7919) % 251));
-    const jpeg = await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } }).jpeg().toBuffer();
+    const jpeg = await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } })
+      .jpeg()
+      .toBuffer();
     expect(await reasonOf(jpeg.subarray(0, jpeg.length >> 1))).toBe('truncated');
   });
 

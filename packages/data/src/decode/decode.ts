@@ -49,11 +49,25 @@ export interface DecodedImage<T extends Uint8Array | Uint16Array = Uint8Array> {
 function resolve(options: DecodeOptions) {
   const o = { ...DECODE_DEFAULTS, ...options, name: options.name ?? '<buffer>' };
   if (![1, 3, 4].includes(o.channels)) {
-    throw invalidArgument('decodeImage(options.channels)', '1, 3 or 4', o.channels, 'Pass 1 for gray, 3 for RGB.');
+    throw invalidArgument(
+      'decodeImage(options.channels)',
+      '1, 3 or 4',
+      o.channels,
+      'Pass 1 for gray, 3 for RGB.',
+    );
   }
   const bg = o.background;
-  if (!Array.isArray(bg) || bg.length !== 3 || !bg.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) {
-    throw invalidArgument('decodeImage(options.background)', '[r, g, b] integers in 0..255', bg, 'Pass e.g. [255, 255, 255] for white.');
+  if (
+    !Array.isArray(bg) ||
+    bg.length !== 3 ||
+    !bg.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)
+  ) {
+    throw invalidArgument(
+      'decodeImage(options.background)',
+      '[r, g, b] integers in 0..255',
+      bg,
+      'Pass e.g. [255, 255, 255] for white.',
+    );
   }
   return o;
 }
@@ -79,18 +93,41 @@ function checkHeader(bytes: Uint8Array, name: string, maxPixels: number): void {
   }
 }
 
-async function decodeWithSharp(bytes: Uint8Array, name: string, maxPixels: number, depth: 8 | 16): Promise<RawImage> {
+async function decodeWithSharp(
+  bytes: Uint8Array,
+  name: string,
+  maxPixels: number,
+  depth: 8 | 16,
+): Promise<RawImage> {
   try {
     const image = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated' }).rotate();
     const meta = await image.metadata();
     const space = meta.space ?? 'srgb';
-    if (!['srgb', 'rgb', 'b-w', 'grey16', 'rgb16', 'cmyk', 'scrgb'].includes(space) || (meta.channels ?? 3) > 5) {
-      throw new BadImageError(name, 'unsupported', `colour space ${space} with ${meta.channels} channels`);
+    if (
+      !['srgb', 'rgb', 'b-w', 'grey16', 'rgb16', 'cmyk', 'scrgb'].includes(space) ||
+      (meta.channels ?? 3) > 5
+    ) {
+      throw new BadImageError(
+        name,
+        'unsupported',
+        `colour space ${space} with ${meta.channels} channels`,
+      );
     }
     const converted = image.toColourspace(depth === 16 ? 'rgb16' : 'srgb');
-    const { data, info } = await converted.raw(depth === 16 ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true });
-    const samples = depth === 16 ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2) : new Uint8Array(data);
-    return { width: info.width, height: info.height, channels: info.channels as RawImage['channels'], depth, data: samples };
+    const { data, info } = await converted
+      .raw(depth === 16 ? { depth: 'ushort' } : {})
+      .toBuffer({ resolveWithObject: true });
+    const samples =
+      depth === 16
+        ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2)
+        : new Uint8Array(data);
+    return {
+      width: info.width,
+      height: info.height,
+      channels: info.channels as RawImage['channels'],
+      depth,
+      data: samples,
+    };
   } catch (error) {
     if (error instanceof BadImageError) throw error;
     const message = (error as Error).message;
@@ -160,7 +197,8 @@ export function convertChannels(image: RawImage, channels: 1 | 3 | 4, background
       out[o + 1] = g;
       out[o + 2] = b;
     } else {
-      out[o] = r === g && g === b ? r : Math.floor((19595 * r + 38470 * g + 7471 * b + 32768) / 65536);
+      out[o] =
+        r === g && g === b ? r : Math.floor((19595 * r + 38470 * g + 7471 * b + 32768) / 65536);
     }
   }
   return { width: image.width, height: image.height, channels, depth: image.depth, data: out };
@@ -188,7 +226,11 @@ function rgbaToRgb8(image: RawImage, background: Rgb): RawImage {
   return { width: image.width, height: image.height, channels: 3, depth: 8, data: out };
 }
 
-async function decodeRaw(bytes: Uint8Array, options: DecodeOptions, depth: 8 | 16): Promise<RawImage> {
+async function decodeRaw(
+  bytes: Uint8Array,
+  options: DecodeOptions,
+  depth: 8 | 16,
+): Promise<RawImage> {
   const o = resolve(options);
   checkHeader(bytes, o.name, o.maxPixels);
   if (o.fastPng && canDecodePngFast(bytes)) return decodeFast(bytes, o.name);
@@ -200,19 +242,35 @@ async function decodeRaw(bytes: Uint8Array, options: DecodeOptions, depth: 8 | 1
  * (code `DATA_FORMAT`, with `.reason`) for truncated, non-image, oversized or unsupported files.
  * 16-bit sources are reduced with `v >> 8`, as libvips does.
  */
-export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> {
+export async function decodeImage(
+  bytes: Uint8Array,
+  options: DecodeOptions = {},
+): Promise<DecodedImage> {
   const o = resolve(options);
   const raw = to8bit(await decodeRaw(bytes, options, 8));
   const out = convertChannels(raw, o.channels, o.background);
-  return { width: out.width, height: out.height, channels: o.channels, data: out.data as Uint8Array };
+  return {
+    width: out.width,
+    height: out.height,
+    channels: o.channels,
+    data: out.data as Uint8Array,
+  };
 }
 
 /** As `decodeImage`, at 16 bits per sample (8-bit sources scaled by 257). */
-export async function decodeImage16(bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage<Uint16Array>> {
+export async function decodeImage16(
+  bytes: Uint8Array,
+  options: DecodeOptions = {},
+): Promise<DecodedImage<Uint16Array>> {
   const o = resolve(options);
   const raw = to16bit(await decodeRaw(bytes, options, 16));
   const out = convertChannels(raw, o.channels, o.background);
-  return { width: out.width, height: out.height, channels: o.channels, data: out.data as Uint16Array };
+  return {
+    width: out.width,
+    height: out.height,
+    channels: o.channels,
+    data: out.data as Uint16Array,
+  };
 }
 
 /** Synchronous decode of a plain PNG by the fast path only (throws for other files). */
@@ -220,5 +278,10 @@ export function decodePngSync(bytes: Uint8Array, options: DecodeOptions = {}): D
   const o = resolve(options);
   checkHeader(bytes, o.name, o.maxPixels);
   const out = convertChannels(to8bit(decodeFast(bytes, o.name)), o.channels, o.background);
-  return { width: out.width, height: out.height, channels: o.channels, data: out.data as Uint8Array };
+  return {
+    width: out.width,
+    height: out.height,
+    channels: o.channels,
+    data: out.data as Uint8Array,
+  };
 }

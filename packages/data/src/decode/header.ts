@@ -61,7 +61,11 @@ function webpSize(bytes: Uint8Array): { width: number; height: number } | undefi
     return { width: le16(26) & 0x3fff, height: le16(28) & 0x3fff };
   }
   if (chunk === 'VP8L' && bytes.length >= 25) {
-    const bits = (bytes[21] as number) | ((bytes[22] as number) << 8) | ((bytes[23] as number) << 16) | ((bytes[24] as number) << 24);
+    const bits =
+      (bytes[21] as number) |
+      ((bytes[22] as number) << 8) |
+      ((bytes[23] as number) << 16) |
+      ((bytes[24] as number) << 24);
     return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
   }
   return undefined;
@@ -74,7 +78,10 @@ export function readImageHeader(bytes: Uint8Array): ImageHeader {
   if (format === 'png') size = readPngHeader(bytes) ?? undefined;
   else if (format === 'jpeg') size = jpegSize(bytes);
   else if (format === 'gif') {
-    size = { width: (bytes[6] as number) | ((bytes[7] as number) << 8), height: (bytes[8] as number) | ((bytes[9] as number) << 8) };
+    size = {
+      width: (bytes[6] as number) | ((bytes[7] as number) << 8),
+      height: (bytes[8] as number) | ((bytes[9] as number) << 8),
+    };
   } else if (format === 'webp') size = webpSize(bytes);
   return size ? { format, width: size.width, height: size.height } : { format };
 }

@@ -26,7 +26,12 @@ export interface DecodeJobResult {
 }
 
 /** Decode bytes of one file into fitted pixels for `job`'s shape. */
-export async function decodeFitted(bytes: Uint8Array, name: string, job: Omit<DecodeJob, 'id' | 'files'>, crop?: FitOptions['crop']): Promise<Uint8Array> {
+export async function decodeFitted(
+  bytes: Uint8Array,
+  name: string,
+  job: Omit<DecodeJob, 'id' | 'files'>,
+  crop?: FitOptions['crop'],
+): Promise<Uint8Array> {
   const { height, width, channels } = job.imageShape;
   const image = await decodeImage(bytes, {
     channels,
@@ -34,7 +39,14 @@ export async function decodeFitted(bytes: Uint8Array, name: string, job: Omit<De
     ...(job.background ? { background: job.background } : {}),
     ...(job.maxPixels ? { maxPixels: job.maxPixels } : {}),
   });
-  return fitImage(image.data, image.height, image.width, channels, [height, width], crop ? { ...job.fit, crop } : job.fit);
+  return fitImage(
+    image.data,
+    image.height,
+    image.width,
+    channels,
+    [height, width],
+    crop ? { ...job.fit, crop } : job.fit,
+  );
 }
 
 export async function decodeFileJob(job: DecodeJob): Promise<DecodeJobResult> {
@@ -48,8 +60,17 @@ export async function decodeFileJob(job: DecodeJob): Promise<DecodeJobResult> {
       const data = fs.readFileSync(file);
       pixels.set(await decodeFitted(data, file, job, job.crops?.[k]), k * bytes);
     } catch (error) {
-      const reason = error instanceof BadImageError ? error.reason : fs.existsSync(file) ? classifyDecodeError(String(error)) : 'unreadable';
-      failures.push({ index: k, reason, detail: error instanceof BadImageError ? error.detail : String((error as Error).message) });
+      const reason =
+        error instanceof BadImageError
+          ? error.reason
+          : fs.existsSync(file)
+            ? classifyDecodeError(String(error))
+            : 'unreadable';
+      failures.push({
+        index: k,
+        reason,
+        detail: error instanceof BadImageError ? error.detail : String((error as Error).message),
+      });
     }
   }
   return { id: job.id, pixels, failures };

@@ -124,13 +124,16 @@ function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number):
       cur.set(line);
     } else if (type === 1) {
       for (let i = 0; i < bpp; i++) cur[i] = line[i] as number;
-      for (let i = bpp; i < stride; i++) cur[i] = ((line[i] as number) + (cur[i - bpp] as number)) & 0xff;
+      for (let i = bpp; i < stride; i++)
+        cur[i] = ((line[i] as number) + (cur[i - bpp] as number)) & 0xff;
     } else if (type === 2) {
       for (let i = 0; i < stride; i++) cur[i] = ((line[i] as number) + (prev[i] as number)) & 0xff;
     } else if (type === 3) {
-      for (let i = 0; i < bpp; i++) cur[i] = ((line[i] as number) + ((prev[i] as number) >> 1)) & 0xff;
+      for (let i = 0; i < bpp; i++)
+        cur[i] = ((line[i] as number) + ((prev[i] as number) >> 1)) & 0xff;
       for (let i = bpp; i < stride; i++) {
-        cur[i] = ((line[i] as number) + (((cur[i - bpp] as number) + (prev[i] as number)) >> 1)) & 0xff;
+        cur[i] =
+          ((line[i] as number) + (((cur[i - bpp] as number) + (prev[i] as number)) >> 1)) & 0xff;
       }
     } else if (type === 4) {
       for (let i = 0; i < bpp; i++) cur[i] = ((line[i] as number) + (prev[i] as number)) & 0xff;
@@ -186,13 +189,18 @@ export function decodePng(bytes: Uint8Array): RawImage {
   try {
     // One output chunk of the expected size avoids zlib's growth and the final concatenation.
     const expected = h.height * (stride + 1);
-    const idat = chunks.idat.length === 1 ? (chunks.idat[0] as Uint8Array) : Buffer.concat(chunks.idat);
-    raw = inflateSync(idat, { chunkSize: Math.max(1024, Math.min(expected + 1, 64 * 1024 * 1024)) });
+    const idat =
+      chunks.idat.length === 1 ? (chunks.idat[0] as Uint8Array) : Buffer.concat(chunks.idat);
+    raw = inflateSync(idat, {
+      chunkSize: Math.max(1024, Math.min(expected + 1, 64 * 1024 * 1024)),
+    });
   } catch (error) {
     throw new Error(`truncated or corrupt PNG data: ${(error as Error).message}`);
   }
   if (raw.length < h.height * (stride + 1)) {
-    throw new Error(`truncated PNG: ${raw.length} bytes of image data, need ${h.height * (stride + 1)}`);
+    throw new Error(
+      `truncated PNG: ${raw.length} bytes of image data, need ${h.height * (stride + 1)}`,
+    );
   }
   const rows = unfilter(raw, h.height, stride, bpp);
   return expand(rows, h, spp, stride, chunks);
@@ -206,10 +214,16 @@ function expand(rows: Uint8Array, h: PngHeader, spp: number, stride: number, c: 
     for (let i = 0; i < samples.length; i++) {
       samples[i] = ((rows[2 * i] as number) << 8) | (rows[2 * i + 1] as number);
     }
-    return withColourKey({ width, height, channels: spp as RawImage['channels'], depth: 16, data: samples }, c);
+    return withColourKey(
+      { width, height, channels: spp as RawImage['channels'], depth: 16, data: samples },
+      c,
+    );
   }
   if (bitDepth === 8 && colorType !== 3) {
-    return withColourKey({ width, height, channels: spp as RawImage['channels'], depth: 8, data: rows }, c);
+    return withColourKey(
+      { width, height, channels: spp as RawImage['channels'], depth: 8, data: rows },
+      c,
+    );
   }
 
   // Sub-byte gray, or palette indices at 1..8 bits.
@@ -224,7 +238,8 @@ function expand(rows: Uint8Array, h: PngHeader, spp: number, stride: number, c: 
   }
   if (colorType === 0) {
     const scale = 255 / mask;
-    const key = c.trns && c.trns.length >= 2 ? ((c.trns[0] as number) << 8) | (c.trns[1] as number) : -1;
+    const key =
+      c.trns && c.trns.length >= 2 ? ((c.trns[0] as number) << 8) | (c.trns[1] as number) : -1;
     if (key < 0) {
       return { width, height, channels: 1, depth: 8, data: indices.map((v) => v * scale) };
     }
@@ -240,7 +255,8 @@ function expand(rows: Uint8Array, h: PngHeader, spp: number, stride: number, c: 
 
 function expandPalette(indices: Uint8Array, width: number, height: number, c: Chunks): RawImage {
   const palette = c.palette;
-  if (!palette || palette.length % 3 !== 0) throw new Error('palette PNG without a valid PLTE chunk');
+  if (!palette || palette.length % 3 !== 0)
+    throw new Error('palette PNG without a valid PLTE chunk');
   const entries = palette.length / 3;
   const alpha = c.trns;
   const channels = alpha ? 4 : 3;
@@ -261,7 +277,10 @@ function withColourKey(image: RawImage, c: Chunks): RawImage {
   const key = c.trns;
   const spp = image.channels;
   if (!key || (spp !== 1 && spp !== 3) || key.length < spp * 2) return image;
-  const keyValues = Array.from({ length: spp }, (_, s) => ((key[2 * s] as number) << 8) | (key[2 * s + 1] as number));
+  const keyValues = Array.from(
+    { length: spp },
+    (_, s) => ((key[2 * s] as number) << 8) | (key[2 * s + 1] as number),
+  );
   const n = image.width * image.height;
   const opaque = image.depth === 16 ? 65535 : 255;
   const out = image.depth === 16 ? new Uint16Array(n * (spp + 1)) : new Uint8Array(n * (spp + 1));

@@ -27,7 +27,10 @@ interface Slot {
 
 export class DecodePool {
   private readonly slots: Slot[] = [];
-  private readonly waiting = new Map<number, { resolve: (r: DecodeJobResult) => void; reject: (e: Error) => void; slot: Slot }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (r: DecodeJobResult) => void; reject: (e: Error) => void; slot: Slot }
+  >();
   private nextId = 1;
 
   constructor(
@@ -55,7 +58,15 @@ export class DecodePool {
     pending.slot.busy -= 1;
     if (pending.slot.busy === 0) pending.slot.worker.unref();
     if (message.error !== undefined) pending.reject(new Error(message.error));
-    else pending.resolve({ ...message, pixels: new Uint8Array(message.pixels.buffer, message.pixels.byteOffset, message.pixels.length) });
+    else
+      pending.resolve({
+        ...message,
+        pixels: new Uint8Array(
+          message.pixels.buffer,
+          message.pixels.byteOffset,
+          message.pixels.length,
+        ),
+      });
   }
 
   private fail(slot: Slot, error: Error): void {
@@ -93,7 +104,7 @@ let shared: DecodePool | undefined;
  * undefined when `workers` is 0 or the worker script is not built.
  */
 export function sharedDecodePool(workers?: number): DecodePool | undefined {
-  const size = workers ?? Math.min(4, Math.max(1, (os.availableParallelism?.() ?? os.cpus().length)));
+  const size = workers ?? Math.min(4, Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
   const script = workerScript();
   if (size <= 0 || !script) return undefined;
   if (!shared || shared.size !== size) {

@@ -9,6 +9,7 @@ import { decodeFileJob, type DecodeJob } from './job';
 parentPort?.on('message', (job: DecodeJob) => {
   decodeFileJob(job).then(
     (result) => parentPort?.postMessage(result, [result.pixels.buffer as ArrayBuffer]),
-    (error: unknown) => parentPort?.postMessage({ id: job.id, error: String((error as Error)?.message ?? error) }),
+    (error: unknown) =>
+      parentPort?.postMessage({ id: job.id, error: String((error as Error)?.message ?? error) }),
   );
 });

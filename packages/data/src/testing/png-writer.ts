@@ -140,7 +140,8 @@ export function encodePng(spec: PngSpec): Buffer {
   const chunks = [pngChunk('IHDR', ihdr), ...(spec.extraChunks ?? [])];
   if (spec.palette) chunks.push(pngChunk('PLTE', Uint8Array.from(spec.palette)));
   if (spec.trns) {
-    const t = spec.colorType === 3 ? Uint8Array.from(spec.trns) : packRow([...Array.from(spec.trns)], 16);
+    const t =
+      spec.colorType === 3 ? Uint8Array.from(spec.trns) : packRow([...Array.from(spec.trns)], 16);
     chunks.push(pngChunk('tRNS', t));
   }
   chunks.push(pngChunk('IDAT', deflateSync(Buffer.concat(parts))));

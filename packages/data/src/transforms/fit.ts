@@ -64,7 +64,11 @@ export function fitImage(
   if (fit === 'pad' && h <= outH && w <= outW) {
     const out = new Uint8Array(outH * outW * channels).fill(options.padValue ?? 0);
     const [top, left] = centerCropOffsets(outH, outW, h, w);
-    for (let y = 0; y < h; y++) out.set(pixels.subarray(y * w * channels, (y + 1) * w * channels), ((top + y) * outW + left) * channels);
+    for (let y = 0; y < h; y++)
+      out.set(
+        pixels.subarray(y * w * channels, (y + 1) * w * channels),
+        ((top + y) * outW + left) * channels,
+      );
     return out;
   }
   // Center-crop to the target aspect ratio (or to the target size for oversized `pad`).
@@ -79,6 +83,7 @@ export function fitImage(
     const [top, left] = centerCropOffsets(h, w, cropH, cropW);
     pixels = cropHwc(pixels, w, channels, top, left, cropH, cropW);
   }
-  if (fit === 'pad') return fitImage(pixels, cropH, cropW, channels, size, { ...options, crop: undefined });
+  if (fit === 'pad')
+    return fitImage(pixels, cropH, cropW, channels, size, { ...options, crop: undefined });
   return resizeHwcUint8(pixels, cropH, cropW, channels, size, method);
 }

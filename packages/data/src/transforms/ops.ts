@@ -11,10 +11,18 @@ import { computeTaps, type ResizeOptions } from './resample';
  * `pixels` (uint8 `[B, H, W, C]` row-major) -> `[B, H, W, C]` float32 in [-1, 1], `v / 127.5 - 1`.
  * Built in JS so only the result tensor is created.
  */
-export function bytesToImages(pixels: Uint8Array, shape: [number, number, number, number]): tf.Tensor4D {
+export function bytesToImages(
+  pixels: Uint8Array,
+  shape: [number, number, number, number],
+): tf.Tensor4D {
   const n = shape[0] * shape[1] * shape[2] * shape[3];
   if (pixels.length !== n) {
-    throw invalidArgument('bytesToImages(pixels)', `${n} bytes for shape [${shape.join(', ')}]`, `${pixels.length} bytes`, 'Pass B*H*W*C bytes.');
+    throw invalidArgument(
+      'bytesToImages(pixels)',
+      `${n} bytes for shape [${shape.join(', ')}]`,
+      `${pixels.length} bytes`,
+      'Pass B*H*W*C bytes.',
+    );
   }
   const values = new Float32Array(n);
   for (let i = 0; i < n; i++) values[i] = (pixels[i] as number) / 127.5 - 1;
@@ -22,9 +30,14 @@ export function bytesToImages(pixels: Uint8Array, shape: [number, number, number
 }
 
 /** `images` with values in `inputRange` (default [0, 255]) -> float32 in [-1, 1]. Same shape. */
-export function normalizeImages<T extends tf.Tensor>(images: T, inputRange: [number, number] = [0, 255]): T {
+export function normalizeImages<T extends tf.Tensor>(
+  images: T,
+  inputRange: [number, number] = [0, 255],
+): T {
   const [lo, hi] = inputRange;
-  return tf.tidy(() => tf.sub(tf.mul(tf.sub(tf.cast(images, 'float32'), lo), 2 / (hi - lo)), 1)) as T;
+  return tf.tidy(() =>
+    tf.sub(tf.mul(tf.sub(tf.cast(images, 'float32'), lo), 2 / (hi - lo)), 1),
+  ) as T;
 }
 
 /**
@@ -32,7 +45,13 @@ export function normalizeImages<T extends tf.Tensor>(images: T, inputRange: [num
  * The inverse of `bytesToImages` on its outputs.
  */
 export function denormalizeImages(images: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => tf.cast(tf.clipByValue(tf.round(tf.mul(tf.add(images, 1), 127.5)), 0, 255), 'int32') as tf.Tensor4D);
+  return tf.tidy(
+    () =>
+      tf.cast(
+        tf.clipByValue(tf.round(tf.mul(tf.add(images, 1), 127.5)), 0, 255),
+        'int32',
+      ) as tf.Tensor4D,
+  );
 }
 
 /** `[B, H, W, C]` float32 in [-1, 1] -> uint8 bytes, row-major. */
@@ -46,11 +65,18 @@ export async function imagesToBytes(images: tf.Tensor4D): Promise<Uint8Array> {
 }
 
 function weightMatrix(inSize: number, outSize: number, options: ResizeOptions): tf.Tensor2D {
-  const taps = computeTaps(inSize, outSize, options.method ?? 'bilinear', options.antialias ?? true);
+  const taps = computeTaps(
+    inSize,
+    outSize,
+    options.method ?? 'bilinear',
+    options.antialias ?? true,
+  );
   const values = new Float32Array(outSize * inSize);
   for (let i = 0; i < outSize; i++) {
     for (let k = 0; k < (taps.count[i] as number); k++) {
-      values[i * inSize + (taps.start[i] as number) + k] = taps.weights[i * taps.maxTaps + k] as number;
+      values[i * inSize + (taps.start[i] as number) + k] = taps.weights[
+        i * taps.maxTaps + k
+      ] as number;
     }
   }
   return tf.tensor2d(values, [outSize, inSize]);
@@ -60,7 +86,11 @@ function weightMatrix(inSize: number, outSize: number, options: ResizeOptions): 
  * Resize `[B, H, W, C]` to `[B, outH, outW, C]` with the half-pixel convention (see
  * `resample.ts`); differentiable. Values are not rounded or clipped (lanczos may overshoot).
  */
-export function resizeImages(images: tf.Tensor4D, size: [number, number], options: ResizeOptions = {}): tf.Tensor4D {
+export function resizeImages(
+  images: tf.Tensor4D,
+  size: [number, number],
+  options: ResizeOptions = {},
+): tf.Tensor4D {
   const [b, h, w, c] = images.shape;
   const [outH, outW] = size;
   if (outH === h && outW === w) return images.clone();
@@ -78,7 +108,12 @@ export function resizeImages(images: tf.Tensor4D, size: [number, number], option
 function checkCrop(where: string, images: tf.Tensor4D, size: [number, number]): void {
   const [, h, w] = images.shape;
   if (!(size[0] > 0 && size[1] > 0 && size[0] <= h && size[1] <= w)) {
-    throw invalidArgument(where, `a crop size within the image size [${h}, ${w}]`, size, 'Pass a smaller crop, or resize first.');
+    throw invalidArgument(
+      where,
+      `a crop size within the image size [${h}, ${w}]`,
+      size,
+      'Pass a smaller crop, or resize first.',
+    );
   }
 }
 
@@ -95,11 +130,23 @@ export function centerCrop(images: tf.Tensor4D, size: [number, number]): tf.Tens
  * A `[cropH, cropW]` window at a seeded random position per image, after optional zero padding
  * of `padding` pixels on every side (the CIFAR "pad 4, crop 32" recipe). Differentiable.
  */
-export function randomCrop(images: tf.Tensor4D, size: [number, number], options: { seed: number; padding?: number }): tf.Tensor4D {
+export function randomCrop(
+  images: tf.Tensor4D,
+  size: [number, number],
+  options: { seed: number; padding?: number },
+): tf.Tensor4D {
   const padding = options.padding ?? 0;
   const rng = Rng.fromSeed(options.seed);
   return tf.tidy(() => {
-    const padded = padding > 0 ? tf.pad(images, [[0, 0], [padding, padding], [padding, padding], [0, 0]]) : images;
+    const padded =
+      padding > 0
+        ? tf.pad(images, [
+            [0, 0],
+            [padding, padding],
+            [padding, padding],
+            [0, 0],
+          ])
+        : images;
     checkCrop('randomCrop(size)', padded, size);
     const [b, h, w] = padded.shape;
     const crops: tf.Tensor4D[] = [];

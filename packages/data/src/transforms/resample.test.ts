@@ -14,7 +14,9 @@ interface ResizeCase {
 const vectors = JSON.parse(
   fs.readFileSync(path.join(__dirname, '../../../../vectors/resize_vectors.json'), 'utf8'),
 ) as { cases: ResizeCase[] };
-const halfPixelCases = vectors.cases.filter((c) => c.input_chw && Array.isArray(c.half_pixel?.[0]?.[0]));
+const halfPixelCases = vectors.cases.filter(
+  (c) => c.input_chw && Array.isArray(c.half_pixel?.[0]?.[0]),
+);
 
 /** CHW nested arrays -> HWC flat. */
 function chwToHwc(chw: number[][][]): { data: Float32Array; h: number; w: number; c: number } {
@@ -22,7 +24,9 @@ function chwToHwc(chw: number[][][]): { data: Float32Array; h: number; w: number
   const h = chw[0]!.length;
   const w = chw[0]![0]!.length;
   const data = new Float32Array(h * w * c);
-  chw.forEach((plane, k) => plane.forEach((row, y) => row.forEach((v, x) => (data[(y * w + x) * c + k] = v))));
+  chw.forEach((plane, k) =>
+    plane.forEach((row, y) => row.forEach((v, x) => (data[(y * w + x) * c + k] = v))),
+  );
   return { data, h, w, c };
 }
 
@@ -36,21 +40,24 @@ describe('resizeHwc', () => {
     expect(Array.from(out.subarray(0, 6))).toEqual([1, 1.25, 1.75, 2.25, 2.75, 3]);
   });
 
-  it.each(halfPixelCases.map((c) => [c.id, c] as const))('matches the PyTorch half-pixel vector %s', (_id, c) => {
-    const { data, h, w, c: channels } = chwToHwc(c.input_chw);
-    const expected = chwToHwc(c.half_pixel).data;
-    const out = resizeHwc(data, h, w, channels, c.out_hw, { antialias: false });
-    expect(out.length).toBe(expected.length);
-    let worst = 0;
-    out.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected[i]!))));
-    expect(worst).toBeLessThan(1e-3);
-  });
+  it.each(halfPixelCases.map((c) => [c.id, c] as const))(
+    'matches the PyTorch half-pixel vector %s',
+    (_id, c) => {
+      const { data, h, w, c: channels } = chwToHwc(c.input_chw);
+      const expected = chwToHwc(c.half_pixel).data;
+      const out = resizeHwc(data, h, w, channels, c.out_hw, { antialias: false });
+      expect(out.length).toBe(expected.length);
+      let worst = 0;
+      out.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected[i]!))));
+      expect(worst).toBeLessThan(1e-3);
+    },
+  );
 
   it('widens the triangle kernel when downscaling with antialias (4 -> 2)', () => {
     // centre 1.0, taps at 0.5/1.5/2.5 -> triangle(|d| / 2) = 0.75, 0.75, 0.25, normalised by 1.75.
     const out = resizeHwc(Float32Array.from([0, 0, 7, 0]), 1, 4, 1, [1, 2]);
     expect(out[0]).toBeCloseTo(1, 6);
-    expect(out[1]).toBeCloseTo(7 * 0.75 / 1.75, 6);
+    expect(out[1]).toBeCloseTo((7 * 0.75) / 1.75, 6);
   });
 
   it('averages exactly the covered area (3 -> 2)', () => {
@@ -62,13 +69,19 @@ describe('resizeHwc', () => {
 
   it('keeps an image at its own size with lanczos and a constant image constant', () => {
     const ramp = Float32Array.from({ length: 25 }, (_, i) => i * 3);
-    Array.from(resizeHwc(ramp, 5, 5, 1, [5, 5], { method: 'lanczos' })).forEach((v, i) => expect(v).toBeCloseTo(ramp[i]!, 4));
+    Array.from(resizeHwc(ramp, 5, 5, 1, [5, 5], { method: 'lanczos' })).forEach((v, i) =>
+      expect(v).toBeCloseTo(ramp[i]!, 4),
+    );
     const flat = new Float32Array(64).fill(100);
-    resizeHwc(flat, 8, 8, 1, [3, 5], { method: 'lanczos' }).forEach((v) => expect(v).toBeCloseTo(100, 3));
+    resizeHwc(flat, 8, 8, 1, [3, 5], { method: 'lanczos' }).forEach((v) =>
+      expect(v).toBeCloseTo(100, 3),
+    );
   });
 
   it('rounds and clamps to uint8', () => {
-    const out = resizeHwcUint8(Uint8Array.from([0, 255, 0, 255]), 2, 2, 1, [3, 3], { method: 'lanczos' });
+    const out = resizeHwcUint8(Uint8Array.from([0, 255, 0, 255]), 2, 2, 1, [3, 3], {
+      method: 'lanczos',
+    });
     out.forEach((v) => expect(v >= 0 && v <= 255).toBe(true));
     expect(out[0]).toBe(0);
   });
@@ -98,7 +111,9 @@ describe('tensor ops', () => {
   it('resizes tensors like resizeHwc and is differentiable', async () => {
     const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
     const y = resizeImages(x, [6, 6]);
-    expect(Array.from((await y.data()).slice(0, 6))).toEqual([1, 1.25, 1.75, 2.25, 2.75, 3].map(Math.fround));
+    expect(Array.from((await y.data()).slice(0, 6))).toEqual(
+      [1, 1.25, 1.75, 2.25, 2.75, 3].map(Math.fround),
+    );
     // Each output row of weights sums to 1, so d(sum(y))/dx sums to the 36 outputs.
     const grad = tf.grad((input) => tf.sum(resizeImages(input as tf.Tensor4D, [6, 6])))(x);
     expect((await tf.sum(grad).data())[0]).toBeCloseTo(36, 4);
@@ -117,7 +132,10 @@ describe('tensor ops', () => {
   });
 
   it('center-crops and random-crops with a seed', async () => {
-    const x = tf.tensor4d(Array.from({ length: 2 * 4 * 4 }, (_, i) => i), [2, 4, 4, 1]);
+    const x = tf.tensor4d(
+      Array.from({ length: 2 * 4 * 4 }, (_, i) => i),
+      [2, 4, 4, 1],
+    );
     const centre = centerCrop(x, [2, 2]);
     expect(Array.from(await centre.data())).toEqual([5, 6, 9, 10, 21, 22, 25, 26]);
     const a = randomCrop(x, [4, 4], { seed: 3, padding: 2 });

@@ -48,7 +48,12 @@ const KERNELS = {
 const tapCache = new Map<string, Taps>();
 
 /** Source windows and weights for resampling `inSize` samples to `outSize`. Cached. */
-export function computeTaps(inSize: number, outSize: number, method: ResizeMethod, antialias = true): Taps {
+export function computeTaps(
+  inSize: number,
+  outSize: number,
+  method: ResizeMethod,
+  antialias = true,
+): Taps {
   const key = `${inSize}:${outSize}:${method}:${antialias}`;
   const cached = tapCache.get(key);
   if (cached) return cached;
@@ -130,7 +135,13 @@ export function resizeHwc(
 }
 
 /** `[H, W, C]` -> `[H, outW, C]`. */
-function horizontalPass(src: Samples, height: number, width: number, channels: number, tx: Taps): Float32Array {
+function horizontalPass(
+  src: Samples,
+  height: number,
+  width: number,
+  channels: number,
+  tx: Taps,
+): Float32Array {
   const outW = tx.outSize;
   const out = new Float32Array(height * outW * channels);
   const xw = tx.weights;
@@ -143,7 +154,8 @@ function horizontalPass(src: Samples, height: number, width: number, channels: n
       const o = (y * outW + x) * channels;
       for (let c = 0; c < channels; c++) {
         let acc = 0;
-        for (let k = 0, at = rowIn + c; k < n; k++, at += channels) acc += (xw[x * xm + k] as number) * (src[at] as number);
+        for (let k = 0, at = rowIn + c; k < n; k++, at += channels)
+          acc += (xw[x * xm + k] as number) * (src[at] as number);
         out[o + c] = acc;
       }
     }
@@ -162,7 +174,8 @@ function verticalPass(src: Samples, rowLength: number, ty: Taps): Float32Array {
     for (let k = 0; k < n; k++) {
       const w = ty.weights[y * ty.maxTaps + k] as number;
       const from = (s + k) * rowLength;
-      for (let i = 0; i < rowLength; i++) out[o + i] = (out[o + i] as number) + w * (src[from + i] as number);
+      for (let i = 0; i < rowLength; i++)
+        out[o + i] = (out[o + i] as number) + w * (src[from + i] as number);
     }
   }
   return out;
@@ -210,6 +223,11 @@ export function cropHwc<T extends Samples>(
  * Offsets of a centred `cropH x cropW` window in `height x width`; the odd pixel, if any, is left
  * below and to the right of the window.
  */
-export function centerCropOffsets(height: number, width: number, cropH: number, cropW: number): [number, number] {
+export function centerCropOffsets(
+  height: number,
+  width: number,
+  cropH: number,
+  cropW: number,
+): [number, number] {
   return [Math.floor((height - cropH) / 2), Math.floor((width - cropW) / 2)];
 }
