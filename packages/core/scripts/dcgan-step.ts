@@ -23,26 +23,44 @@ const batch = Number(arg('batch', '64'));
 const profile = process.argv.includes('--profile');
 // --baseline: put the stock kernels back, keeping only what stock tfjs lacks outright.
 const baseline = process.argv.includes('--baseline');
-const MISSING_IN_STOCK = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput',
-  'DepthwiseConv2dNativeBackpropFilter', 'UnsortedSegmentSum'];
+const MISSING_IN_STOCK = [
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'UnsortedSegmentSum',
+];
 const latentDim = 100;
 
 function generator(): tfl.LayersModel {
   const init = tfl.initializers.randomNormal({ mean: 0, stddev: 0.02, seed: 1 });
   const z = tfl.input({ shape: [latentDim] });
-  let h = tfl.layers.dense({ units: 4 * 4 * 128, kernelInitializer: init }).apply(z) as tfl.SymbolicTensor;
+  let h = tfl.layers
+    .dense({ units: 4 * 4 * 128, kernelInitializer: init })
+    .apply(z) as tfl.SymbolicTensor;
   h = tfl.layers.batchNormalization().apply(h) as tfl.SymbolicTensor;
   h = tfl.layers.reLU().apply(h) as tfl.SymbolicTensor;
   h = tfl.layers.reshape({ targetShape: [4, 4, 128] }).apply(h) as tfl.SymbolicTensor;
   for (const filters of [64, 32]) {
     h = tfl.layers
-      .conv2dTranspose({ filters, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init })
+      .conv2dTranspose({
+        filters,
+        kernelSize: 4,
+        strides: 2,
+        padding: 'same',
+        kernelInitializer: init,
+      })
       .apply(h) as tfl.SymbolicTensor;
     h = tfl.layers.batchNormalization().apply(h) as tfl.SymbolicTensor;
     h = tfl.layers.reLU().apply(h) as tfl.SymbolicTensor;
   }
   h = tfl.layers
-    .conv2dTranspose({ filters: 3, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init })
+    .conv2dTranspose({
+      filters: 3,
+      kernelSize: 4,
+      strides: 2,
+      padding: 'same',
+      kernelInitializer: init,
+    })
     .apply(h) as tfl.SymbolicTensor;
   const out = tfl.layers.activation({ activation: 'tanh' }).apply(h) as tfl.SymbolicTensor;
   return tfl.model({ inputs: z, outputs: out });
@@ -59,7 +77,9 @@ function discriminator(): tfl.LayersModel {
     h = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(h) as tfl.SymbolicTensor;
   }
   h = tfl.layers.flatten().apply(h) as tfl.SymbolicTensor;
-  const out = tfl.layers.dense({ units: 1, kernelInitializer: init }).apply(h) as tfl.SymbolicTensor;
+  const out = tfl.layers
+    .dense({ units: 1, kernelInitializer: init })
+    .apply(h) as tfl.SymbolicTensor;
   return tfl.model({ inputs: x, outputs: out });
 }
 
@@ -88,16 +108,24 @@ async function main(): Promise<void> {
   const step = (i: number): void => {
     const z1 = tf.randomNormal([batch, latentDim], 0, 1, 'float32', 10 + i);
     const z2 = tf.randomNormal([batch, latentDim], 0, 1, 'float32', 1000 + i);
-    const lossD = optD.minimize(() => {
-      const fake = g.apply(z1, { training: true }) as tf.Tensor;
-      const realLogits = d.apply(real, { training: true }) as tf.Tensor;
-      const fakeLogits = d.apply(fake, { training: true }) as tf.Tensor;
-      return tf.add(bce(realLogits, 1), bce(fakeLogits, 0)) as tf.Scalar;
-    }, true, dVars);
-    const lossG = optG.minimize(() => {
-      const fake = g.apply(z2, { training: true }) as tf.Tensor;
-      return bce(d.apply(fake, { training: true }) as tf.Tensor, 1);
-    }, true, gVars);
+    const lossD = optD.minimize(
+      () => {
+        const fake = g.apply(z1, { training: true }) as tf.Tensor;
+        const realLogits = d.apply(real, { training: true }) as tf.Tensor;
+        const fakeLogits = d.apply(fake, { training: true }) as tf.Tensor;
+        return tf.add(bce(realLogits, 1), bce(fakeLogits, 0)) as tf.Scalar;
+      },
+      true,
+      dVars,
+    );
+    const lossG = optG.minimize(
+      () => {
+        const fake = g.apply(z2, { training: true }) as tf.Tensor;
+        return bce(d.apply(fake, { training: true }) as tf.Tensor, 1);
+      },
+      true,
+      gVars,
+    );
     lossD?.dataSync();
     lossG?.dataSync();
     tf.dispose([z1, z2, lossD, lossG]);
@@ -150,7 +178,8 @@ async function main(): Promise<void> {
       }
       perStep.push(byKernel);
     }
-    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const median = (values: number[]) =>
+      values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const rows = [...perStep[0]!.entries()].map(([name, v]) => {
       const ms = median(perStep.map((m) => m.get(name)?.ms ?? 0));
       return { name, calls: v.calls, ms };

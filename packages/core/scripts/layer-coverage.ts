@@ -19,11 +19,16 @@ const backend = process.argv.includes('--backend')
 /** Each case maps a [B, 16, 16, 4] image (and int labels) to any output; loss = mean(out^2). */
 const CASES: Record<string, (x: Sym) => Sym> = {
   conv2d: (x) => tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same' }).apply(x) as Sym,
-  conv2dStride2Valid: (x) => tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2 }).apply(x) as Sym,
-  conv2dDilated: (x) => tfl.layers.conv2d({ filters: 4, kernelSize: 3, dilationRate: 2 }).apply(x) as Sym,
+  conv2dStride2Valid: (x) =>
+    tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2 }).apply(x) as Sym,
+  conv2dDilated: (x) =>
+    tfl.layers.conv2d({ filters: 4, kernelSize: 3, dilationRate: 2 }).apply(x) as Sym,
   conv2dTranspose: (x) =>
-    tfl.layers.conv2dTranspose({ filters: 8, kernelSize: 4, strides: 2, padding: 'same' }).apply(x) as Sym,
-  depthwiseConv2d: (x) => tfl.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2 }).apply(x) as Sym,
+    tfl.layers
+      .conv2dTranspose({ filters: 8, kernelSize: 4, strides: 2, padding: 'same' })
+      .apply(x) as Sym,
+  depthwiseConv2d: (x) =>
+    tfl.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2 }).apply(x) as Sym,
   separableConv2d: (x) => tfl.layers.separableConv2d({ filters: 8, kernelSize: 3 }).apply(x) as Sym,
   batchNormalization: (x) => tfl.layers.batchNormalization().apply(x) as Sym,
   layerNormalization: (x) => tfl.layers.layerNormalization().apply(x) as Sym,
@@ -47,12 +52,22 @@ const CASES: Record<string, (x: Sym) => Sym> = {
 };
 
 /** Steps written with tf ops: groupnorm-like normalisation, SiLU, embedding-conditioned scale. */
-function opsStep(x: tf.Tensor4D, labels: tf.Tensor1D, table: tf.Variable, gamma: tf.Variable): tf.Scalar {
+function opsStep(
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  table: tf.Variable,
+  gamma: tf.Variable,
+): tf.Scalar {
   const [b, h, w, c] = x.shape;
   const groups = 2;
   const grouped = tf.reshape(x, [b, h, w, groups, c / groups]);
   const { mean, variance } = tf.moments(grouped, [1, 2, 4], true);
-  const normed = tf.reshape(tf.div(tf.sub(grouped, mean), tf.sqrt(tf.add(variance, 1e-5))), [b, h, w, c]);
+  const normed = tf.reshape(tf.div(tf.sub(grouped, mean), tf.sqrt(tf.add(variance, 1e-5))), [
+    b,
+    h,
+    w,
+    c,
+  ]);
   const silu = tf.mul(normed, tf.sigmoid(normed));
   const scale = tf.reshape(tf.gather(table, labels), [b, 1, 1, c]); // embedding
   const onehot = tf.oneHot(labels, 3);
@@ -76,7 +91,9 @@ async function main(): Promise<void> {
     const optimizer = tf.train.adam(1e-3);
     const input = tfl.input({ shape: [16, 16, 4] });
     // A leading conv gives weight-free layers a variable to train through them.
-    const lead = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(input) as Sym;
+    const lead = tfl.layers
+      .conv2d({ filters: 4, kernelSize: 3, padding: 'same' })
+      .apply(input) as Sym;
     const model = tfl.model({ inputs: input, outputs: build(lead) });
     const vars = model.trainableWeights.map((v) => v.read() as tf.Variable);
     const step = () => {
@@ -116,7 +133,9 @@ async function main(): Promise<void> {
   const rows = [...kernelMs.entries()].sort((a, b) => b[1] - a[1]);
   process.stdout.write(`kernels that ran on ${tf.getBackend()}: ${rows.length}\n`);
   for (const [name, ms] of rows) process.stdout.write(`  ${name} ${ms.toFixed(2)} ms\n`);
-  process.stdout.write(`failures: ${failures.length}\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
+  process.stdout.write(
+    `failures: ${failures.length}\n${failures.map((f) => `  ${f}`).join('\n')}\n`,
+  );
 }
 
 main().catch((error) => {

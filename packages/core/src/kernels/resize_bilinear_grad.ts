@@ -16,11 +16,20 @@ interface Taps {
 }
 
 /** The two source indices and the blend fraction of every output index along one axis. */
-function bilinearTaps(inSize: number, outSize: number, alignCorners: boolean, halfPixelCenters: boolean): Taps {
+function bilinearTaps(
+  inSize: number,
+  outSize: number,
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+): Taps {
   const effectiveIn = alignCorners && outSize > 1 ? inSize - 1 : inSize;
   const effectiveOut = alignCorners && outSize > 1 ? outSize - 1 : outSize;
   const ratio = effectiveIn / effectiveOut;
-  const taps = { low: new Int32Array(outSize), high: new Int32Array(outSize), frac: new Float32Array(outSize) };
+  const taps = {
+    low: new Int32Array(outSize),
+    high: new Int32Array(outSize),
+    frac: new Float32Array(outSize),
+  };
   for (let o = 0; o < outSize; o++) {
     const source = halfPixelCenters ? ratio * (o + 0.5) - 0.5 : ratio * o;
     const low = Math.max(0, Math.floor(source));

@@ -29,7 +29,14 @@ export function seededValues(size: number, seed: number): Float32Array {
 
 /** A float32 tensor of `shape` filled with `seededValues`. */
 export function seeded(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(seededValues(shape.reduce((a, b) => a * b, 1), seed), shape, 'float32');
+  return tf.tensor(
+    seededValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+    'float32',
+  );
 }
 
 export interface Result {
@@ -38,7 +45,10 @@ export interface Result {
 }
 
 /** Run `fn` on `backend` inside tidy and read every output back. */
-export async function runOn(backend: TestBackend, fn: () => tf.Tensor | tf.Tensor[]): Promise<Result[]> {
+export async function runOn(
+  backend: TestBackend,
+  fn: () => tf.Tensor | tf.Tensor[],
+): Promise<Result[]> {
   await tf.setBackend(backend);
   const outputs = tf.tidy(fn);
   const list = Array.isArray(outputs) ? outputs : [outputs];

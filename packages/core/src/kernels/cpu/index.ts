@@ -27,10 +27,20 @@ const resizeNearestNeighborGradConfig: KernelConfig = {
     const cpu = backend as CpuBackend;
     const images = inputs.images!;
     const dy = inputs.dy!;
-    const { alignCorners, halfPixelCenters } = attrs as { alignCorners: boolean; halfPixelCenters?: boolean };
+    const { alignCorners, halfPixelCenters } = attrs as {
+      alignCorners: boolean;
+      halfPixelCenters?: boolean;
+    };
     const dx = new Float32Array(images.shape.reduce((a, b) => a * b, 1));
     const dyValues = cpu.data.get(dy.dataId).values;
-    resizeNearestNeighborGradInto(dyValues, dy.shape, dx, images.shape, alignCorners, halfPixelCenters ?? false);
+    resizeNearestNeighborGradInto(
+      dyValues,
+      dy.shape,
+      dx,
+      images.shape,
+      alignCorners,
+      halfPixelCenters ?? false,
+    );
     return cpu.makeTensorInfo(images.shape, 'float32', dx);
   },
 };
@@ -42,10 +52,20 @@ const resizeBilinearGradConfig: KernelConfig = {
     const cpu = backend as CpuBackend;
     const images = inputs.images!;
     const dy = inputs.dy!;
-    const { alignCorners, halfPixelCenters } = attrs as { alignCorners: boolean; halfPixelCenters?: boolean };
+    const { alignCorners, halfPixelCenters } = attrs as {
+      alignCorners: boolean;
+      halfPixelCenters?: boolean;
+    };
     const dx = new Float32Array(images.shape.reduce((a, b) => a * b, 1));
     const dyValues = cpu.data.get(dy.dataId).values;
-    resizeBilinearGradInto(dyValues, dy.shape, dx, images.shape, alignCorners, halfPixelCenters ?? false);
+    resizeBilinearGradInto(
+      dyValues,
+      dy.shape,
+      dx,
+      images.shape,
+      alignCorners,
+      halfPixelCenters ?? false,
+    );
     return cpu.makeTensorInfo(images.shape, 'float32', dx);
   },
 };

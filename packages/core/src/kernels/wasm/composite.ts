@@ -14,7 +14,12 @@ import { GensynthError } from '../../errors';
 export interface WasmBackend {
   incRef(dataId: object): void;
   disposeData(dataId: object, force?: boolean): boolean;
-  makeOutput(shape: number[], dtype: DataType, memoryOffset?: number, values?: ArrayLike<number>): TensorInfo;
+  makeOutput(
+    shape: number[],
+    dtype: DataType,
+    memoryOffset?: number,
+    values?: ArrayLike<number>,
+  ): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
   numDataIds(): number;
   dataIdMap: { has(dataId: object): boolean };
@@ -38,7 +43,9 @@ export function stockWasmKernel(name: string): KernelConfig | undefined {
 
 /** The kernel function registered on 'wasm' under `name` (gensynth's when it replaced one). */
 function wasmKernel(name: string, stock = false) {
-  const config = stock ? (STOCK_KERNELS.get(name) ?? tf.getKernel(name, 'wasm')) : tf.getKernel(name, 'wasm');
+  const config = stock
+    ? (STOCK_KERNELS.get(name) ?? tf.getKernel(name, 'wasm'))
+    : tf.getKernel(name, 'wasm');
   if (config === undefined) {
     throw new GensynthError('BACKEND_UNAVAILABLE', {
       where: `gensynth wasm kernel (needs '${name}')`,

@@ -7,7 +7,9 @@ type Pad = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0
 
 function expectClose(actual: Result[], expected: Result[], tolerance = 1e-5): void {
   expect(actual.map((r) => r.shape)).toEqual(expected.map((r) => r.shape));
-  actual.forEach((r, i) => expect(relativeError(r.values, expected[i]!.values)).toBeLessThan(tolerance));
+  actual.forEach((r, i) =>
+    expect(relativeError(r.values, expected[i]!.values)).toBeLessThan(tolerance),
+  );
 }
 
 beforeAll(initTestBackends);
@@ -22,9 +24,16 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
       const w = tf.tensor4d([1, 2, 3, 4], [2, 2, 1, 1]);
       const dy = tf.ones([1, 2, 2, 1]) as tf.Tensor4D;
       return [
-        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
-          strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [2, 2, 1, 1],
-        }) as tf.Tensor,
+        tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          {
+            strides: 1,
+            pad: 'valid',
+            dataFormat: 'NHWC',
+            filterShape: [2, 2, 1, 1],
+          },
+        ) as tf.Tensor,
         tf.conv2dTranspose(dy, w, [1, 3, 3, 1], 1, 'valid'),
       ];
     });
@@ -52,18 +61,68 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
     { x: [3, 7, 9, 3], w: [3, 3, 3, 5], strides: 3, pad: 'valid' },
     { x: [2, 8, 8, 2], w: [4, 4, 2, 3], strides: 2, pad: 'same' },
     { x: [1, 11, 10, 4], w: [2, 5, 4, 6], strides: [2, 3], pad: 'valid' },
-    { x: [2, 9, 8, 3], w: [3, 2, 3, 4], strides: [3, 2], pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
-    { x: [2, 6, 6, 2], w: [5, 5, 2, 2], strides: 1, pad: [[0, 0], [2, 0], [0, 2], [0, 0]] },
+    {
+      x: [2, 9, 8, 3],
+      w: [3, 2, 3, 4],
+      strides: [3, 2],
+      pad: [
+        [0, 0],
+        [1, 2],
+        [0, 3],
+        [0, 0],
+      ],
+    },
+    {
+      x: [2, 6, 6, 2],
+      w: [5, 5, 2, 2],
+      strides: 1,
+      pad: [
+        [0, 0],
+        [2, 0],
+        [0, 2],
+        [0, 0],
+      ],
+    },
     { x: [2, 4, 4, 3], w: [4, 4, 3, 2], strides: 3, pad: 'same' },
     { x: [1, 3, 3, 2], w: [3, 3, 2, 2], strides: 2, pad: 'valid' },
-    { x: [2, 5, 6, 2], w: [2, 2, 2, 3], strides: 2, pad: [[0, 0], [4, 1], [0, 5], [0, 0]] },
+    {
+      x: [2, 5, 6, 2],
+      w: [2, 2, 2, 3],
+      strides: 2,
+      pad: [
+        [0, 0],
+        [4, 1],
+        [0, 5],
+        [0, 0],
+      ],
+    },
     // 8+ input channels take the per-phase path of Conv2DBackpropInput.
     { x: [2, 7, 9, 8], w: [3, 3, 8, 5], strides: 2, pad: 'same' },
     { x: [1, 11, 10, 9], w: [2, 5, 9, 4], strides: [2, 3], pad: 'valid' },
-    { x: [2, 9, 8, 8], w: [3, 2, 8, 4], strides: [3, 2], pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
+    {
+      x: [2, 9, 8, 8],
+      w: [3, 2, 8, 4],
+      strides: [3, 2],
+      pad: [
+        [0, 0],
+        [1, 2],
+        [0, 3],
+        [0, 0],
+      ],
+    },
     { x: [2, 4, 4, 8], w: [4, 4, 8, 2], strides: 3, pad: 'same' },
     { x: [1, 6, 5, 8], w: [3, 3, 8, 3], strides: 1, pad: 'same' },
-    { x: [2, 5, 6, 8], w: [2, 2, 8, 3], strides: 2, pad: [[0, 0], [4, 1], [0, 5], [0, 0]] },
+    {
+      x: [2, 5, 6, 8],
+      w: [2, 2, 8, 3],
+      strides: 2,
+      pad: [
+        [0, 0],
+        [4, 1],
+        [0, 5],
+        [0, 0],
+      ],
+    },
   ];
 
   it.each(CASES)('matches cpu for x $x, w $w, strides $strides, pad $pad', async (c) => {
@@ -73,9 +132,16 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
     const dy = () => seeded(yShape, 3) as tf.Tensor4D;
     const { wasm, cpu } = await onBothBackends(() => [
       tf.conv2dTranspose(dy(), w(), c.x as [number, number, number, number], c.strides, c.pad),
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: x(), dy: dy() }, {
-        strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.w,
-      }) as tf.Tensor,
+      tf.engine().runKernel(
+        'Conv2DBackpropFilter',
+        { x: x(), dy: dy() },
+        {
+          strides: c.strides,
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          filterShape: c.w,
+        },
+      ) as tf.Tensor,
     ]);
     expectClose(wasm, cpu);
   });
@@ -87,32 +153,69 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
   ])('supports NCHW: x $x, strides $strides, pad $pad', async (c) => {
     const [b, ch, h, wd] = c.x as [number, number, number, number];
     const nhwcShape: [number, number, number, number] = [b, h, wd, ch];
-    const yNhwc = tf.tidy(() => tf.conv2d(seeded(nhwcShape, 1) as tf.Tensor4D, seeded(c.w, 2) as tf.Tensor4D, c.strides, c.pad).shape);
+    const yNhwc = tf.tidy(
+      () =>
+        tf.conv2d(
+          seeded(nhwcShape, 1) as tf.Tensor4D,
+          seeded(c.w, 2) as tf.Tensor4D,
+          c.strides,
+          c.pad,
+        ).shape,
+    );
     const yShape = [yNhwc[0], yNhwc[3], yNhwc[1], yNhwc[2]];
     const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NCHW' };
     const { wasm, cpu } = await onBothBackends(() => [
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: seeded(c.x, 1), dy: seeded(yShape, 3) }, {
-        ...attrs, filterShape: c.w,
-      }) as tf.Tensor,
-      tf.engine().runKernel('Conv2DBackpropInput', { dy: seeded(yShape, 3), filter: seeded(c.w, 2) }, {
-        ...attrs, inputShape: c.x,
-      }) as tf.Tensor,
+      tf.engine().runKernel(
+        'Conv2DBackpropFilter',
+        { x: seeded(c.x, 1), dy: seeded(yShape, 3) },
+        {
+          ...attrs,
+          filterShape: c.w,
+        },
+      ) as tf.Tensor,
+      tf.engine().runKernel(
+        'Conv2DBackpropInput',
+        { dy: seeded(yShape, 3), filter: seeded(c.w, 2) },
+        {
+          ...attrs,
+          inputShape: c.x,
+        },
+      ) as tf.Tensor,
     ]);
     expectClose(wasm, cpu);
   });
 
   it('matches cpu at DCGAN layer sizes (batch 1-2)', async () => {
     const layers: [number[], number[]][] = [
-      [[1, 16, 16, 32], [4, 4, 32, 64]],
-      [[2, 8, 8, 64], [4, 4, 64, 128]],
+      [
+        [1, 16, 16, 32],
+        [4, 4, 32, 64],
+      ],
+      [
+        [2, 8, 8, 64],
+        [4, 4, 64, 128],
+      ],
     ];
     for (const [xs, ws] of layers) {
       const ys = [xs[0]!, xs[1]! / 2, xs[2]! / 2, ws[3]!];
       const { wasm, cpu } = await onBothBackends(() => [
-        tf.conv2dTranspose(seeded(ys, 3) as tf.Tensor4D, seeded(ws, 2) as tf.Tensor4D, xs as [number, number, number, number], 2, 'same'),
-        tf.engine().runKernel('Conv2DBackpropFilter', { x: seeded(xs, 1), dy: seeded(ys, 3) }, {
-          strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: ws,
-        }) as tf.Tensor,
+        tf.conv2dTranspose(
+          seeded(ys, 3) as tf.Tensor4D,
+          seeded(ws, 2) as tf.Tensor4D,
+          xs as [number, number, number, number],
+          2,
+          'same',
+        ),
+        tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          { x: seeded(xs, 1), dy: seeded(ys, 3) },
+          {
+            strides: 2,
+            pad: 'same',
+            dataFormat: 'NHWC',
+            filterShape: ws,
+          },
+        ) as tf.Tensor,
       ]);
       expectClose(wasm, cpu);
     }
@@ -124,7 +227,8 @@ describe('gradients through tf.grad on wasm', () => {
 
   it('of conv2d match cpu to 1e-4 relative', async () => {
     const { wasm, cpu } = await onBothBackends(() => {
-      const f = (x: tf.Tensor, w: tf.Tensor) => loss(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), 7);
+      const f = (x: tf.Tensor, w: tf.Tensor) =>
+        loss(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), 7);
       return tf.grads(f)([seeded([3, 9, 10, 4], 1), seeded([3, 3, 4, 6], 2)]);
     });
     expectClose(wasm, cpu, 1e-4);
@@ -142,7 +246,17 @@ describe('gradients through tf.grad on wasm', () => {
   it('of a conv layer with bias and relu (FusedConv2D) match cpu to 1e-4 relative', async () => {
     const { wasm, cpu } = await onBothBackends(() => {
       const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
-        loss(tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'relu' }), 7);
+        loss(
+          tf.fused.conv2d({
+            x: x as tf.Tensor4D,
+            filter: w as tf.Tensor4D,
+            strides: 1,
+            pad: 'same',
+            bias: b,
+            activation: 'relu',
+          }),
+          7,
+        );
       return tf.grads(f)([seeded([2, 6, 6, 3], 1), seeded([3, 3, 3, 4], 2), seeded([4], 3)]);
     });
     expectClose(wasm, cpu, 1e-4);

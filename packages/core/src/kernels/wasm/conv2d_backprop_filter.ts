@@ -6,14 +6,15 @@
  *   dy [B, Ho, Wo, Co]   gradient of y  sh, sw strides; pt, pl top/left padding
  *   y[b, oy, ox, co] = sum_{i, j, ci} x[b, oy*sh + i - pt, ox*sw + j - pl, ci] * w[i, j, ci, co]
  *
- * Filter gradient: dw[i, j, ci, co] = sum_{b, oy, ox} x[b, oy*sh + i - pt, ...] * dy[b, oy, ox, co].
+ * Filter gradient:
+ *   dw[i, j, ci, co] = sum_{b, oy, ox} x[b, oy*sh + i - pt, ...] * dy[b, oy, ox, co].
  * Swapping the roles of batch and channels turns this into one ordinary convolution: the image is
  * x as [Ci, H, W, B], the filter is dy as [Ho, Wo, B, Co], the stride is 1 and the dilation is
  * the forward stride. Its output [Ci, kh, kw, Co] is dw up to a transpose.
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelScope, withScope } from './composite';
+import { type KernelScope, withScope } from './composite';
 import { crop4d } from './layout';
 
 type Shape4 = [number, number, number, number];
@@ -57,7 +58,12 @@ export function conv2dBackpropFilter(
   // 2. Pad so that exactly the rows and columns the forward pass read are covered.
   const bottom = Math.max(0, kh - 1 + (outHeight - 1) * sh + 1 - inHeight - pt);
   const right = Math.max(0, kw - 1 + (outWidth - 1) * sw + 1 - inWidth - pl);
-  const pad: backend_util.ExplicitPadding = [[0, 0], [pt, bottom], [pl, right], [0, 0]];
+  const pad: backend_util.ExplicitPadding = [
+    [0, 0],
+    [pt, bottom],
+    [pl, right],
+    [0, 0],
+  ];
   const conv = scope.run('Conv2D', { x: image, filter }, {
     strides: [1, 1],
     pad,

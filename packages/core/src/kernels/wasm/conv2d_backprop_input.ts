@@ -23,7 +23,7 @@
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackpropAttrs } from './conv2d_backprop_filter';
-import { KernelScope, withScope } from './composite';
+import { type KernelScope, withScope } from './composite';
 import { DerivedFilterCache } from './filter_cache';
 
 type Shape4 = [number, number, number, number];
@@ -39,7 +39,14 @@ interface PhaseAxis {
 }
 
 /** Plan the convolution of phase `phase` along one axis (see the header for q and M). */
-function phaseAxis(phase: number, size: number, stride: number, pad: number, taps: number, dySize: number): PhaseAxis {
+function phaseAxis(
+  phase: number,
+  size: number,
+  stride: number,
+  pad: number,
+  taps: number,
+  dySize: number,
+): PhaseAxis {
   const first = Math.ceil((pad - phase) / stride);
   const last = Math.floor((size - 1 + pad - phase) / stride);
   const count = last - first + 1;
@@ -56,7 +63,14 @@ const subFilters = new DerivedFilterCache();
 const STACKED_BELOW_CHANNELS = 8;
 
 /** Flipped sub-filter of phase (rh, rw): [M, Mx, Co, Ci], tap t = w[r + s*(M-1-t)] or 0. */
-function subFilter(scope: KernelScope, w: TensorInfo, sh: number, sw: number, rh: number, rw: number): TensorInfo {
+function subFilter(
+  scope: KernelScope,
+  w: TensorInfo,
+  sh: number,
+  sw: number,
+  rh: number,
+  rw: number,
+): TensorInfo {
   const [kh, kw, ci, co] = w.shape as Shape4;
   const mh = Math.ceil(kh / sh);
   const mw = Math.ceil(kw / sw);
@@ -114,8 +128,12 @@ export function conv2dBackpropInput(
   }
 
   // 1. One stride-1 convolution per phase.
-  const rows = Array.from({ length: sh }, (_, r) => phaseAxis(r, inHeight, sh, info.padInfo.top, mh, outHeight));
-  const cols = Array.from({ length: sw }, (_, r) => phaseAxis(r, inWidth, sw, info.padInfo.left, mw, outWidth));
+  const rows = Array.from({ length: sh }, (_, r) =>
+    phaseAxis(r, inHeight, sh, info.padInfo.top, mh, outHeight),
+  );
+  const cols = Array.from({ length: sw }, (_, r) =>
+    phaseAxis(r, inWidth, sw, info.padInfo.left, mw, outWidth),
+  );
   const outputs: (TensorInfo | undefined)[] = [];
   for (const row of rows) {
     for (const col of cols) {
@@ -123,19 +141,35 @@ export function conv2dBackpropInput(
         outputs.push(undefined);
         continue;
       }
-      const pad: backend_util.ExplicitPadding = [[0, 0], [row.padBefore, row.padAfter], [col.padBefore, col.padAfter], [0, 0]];
+      const pad: backend_util.ExplicitPadding = [
+        [0, 0],
+        [row.padBefore, row.padAfter],
+        [col.padBefore, col.padAfter],
+        [0, 0],
+      ];
       const filter = subFilter(scope, w, sh, sw, row.phase, col.phase);
-      outputs.push(scope.run('Conv2D', { x: dyNhwc, filter }, {
-        strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC',
-      } as unknown as NamedAttrMap)); // [B, >=count, >=countX, Ci]
+      outputs.push(
+        scope.run('Conv2D', { x: dyNhwc, filter }, {
+          strides: [1, 1],
+          pad,
+          dilations: [1, 1],
+          dataFormat: 'NHWC',
+        } as unknown as NamedAttrMap),
+      ); // [B, >=count, >=countX, Ci]
     }
   }
 
   // 2. A single phase that already has the output's exact shape needs no copy.
   const only = outputs.length === 1 ? outputs[0] : undefined;
-  const exact = only !== undefined && rows[0]!.offset === 0 && cols[0]!.offset === 0 &&
-    only.shape[1] === inHeight && only.shape[2] === inWidth;
-  const dx = exact ? only : interleave(scope, outputs, rows, cols, [batchSize, inHeight, inWidth, ci], info.padInfo);
+  const exact =
+    only !== undefined &&
+    rows[0]!.offset === 0 &&
+    cols[0]!.offset === 0 &&
+    only.shape[1] === inHeight &&
+    only.shape[2] === inWidth;
+  const dx = exact
+    ? only
+    : interleave(scope, outputs, rows, cols, [batchSize, inHeight, inWidth, ci], info.padInfo);
   return nhwc ? dx : scope.transpose(dx, [0, 3, 1, 2]);
 }
 
@@ -179,9 +213,22 @@ function interleave(
 }
 
 /** All phases in one convolution: filter [M, Mx, Co, sh*sw*Ci], channel (rh*sw + rw)*Ci + c. */
-function stackedPhases(scope: KernelScope, dy: TensorInfo, w: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+function stackedPhases(
+  scope: KernelScope,
+  dy: TensorInfo,
+  w: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const { batchSize, inChannels: ci, outChannels: co, inHeight, inWidth, outHeight, outWidth } = info;
+  const {
+    batchSize,
+    inChannels: ci,
+    outChannels: co,
+    inHeight,
+    inWidth,
+    outHeight,
+    outWidth,
+  } = info;
   const mh = Math.ceil(kh / sh);
   const mw = Math.ceil(kw / sw);
   const depth = sh * sw * ci;
@@ -210,7 +257,10 @@ function stackedPhases(scope: KernelScope, dy: TensorInfo, w: TensorInfo, info: 
     [0, 0],
   ];
   const z = scope.run('Conv2D', { x: dy, filter }, {
-    strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC',
+    strides: [1, 1],
+    pad,
+    dilations: [1, 1],
+    dataFormat: 'NHWC',
   } as unknown as NamedAttrMap); // [B, Q, Qx, sh*sw*Ci], (q, qx) = ((y + pt) div sh, ...)
   const [, q, qx] = z.shape as Shape4;
   const dx = scope.allocUninitialized([batchSize, inHeight, inWidth, ci]);

@@ -4,9 +4,11 @@
  * Notation for y = depthwiseConv2d(x, w):
  *   x  [B, H, W, C]      w [kh, kw, C, M]     dy [B, Ho, Wo, C*M]
  *   s = (sh, sw) strides, d = (dh, dw) dilations, pt, pl top/left padding
- *   y[b, oy, ox, c*M + m] = sum_{i, j} x[b, oy*sh + i*dh - pt, ox*sw + j*dw - pl, c] * w[i, j, c, m]
+ *   y[b, oy, ox, c*M + m] =
+ *     sum_{i, j} x[b, oy*sh + i*dh - pt, ox*sw + j*dw - pl, c] * w[i, j, c, m]
  *
- * Filter gradient: dw[i, j, c, m] = sum_{b, oy, ox} x[b, oy*sh + i*dh - pt, ...] * dy[b, oy, ox, c*M + m].
+ * Filter gradient:
+ *   dw[i, j, c, m] = sum_{b, oy, ox} x[b, oy*sh + i*dh - pt, ...] * dy[b, oy, ox, c*M + m].
  * With (c, b) as the channels of a single image [1, H, W, C*B] and dy as a [Ho, Wo, C*B, M]
  * filter, this is one depthwise convolution with stride d and dilation s; summing its output
  * [1, kh, kw, C*B*M] over b gives dw.
@@ -19,7 +21,7 @@
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelScope, withScope } from './composite';
+import { type KernelScope, withScope } from './composite';
 import { crop4d } from './layout';
 
 type Shape4 = [number, number, number, number];
@@ -81,8 +83,14 @@ export function depthwiseBackpropFilter(
   const filter = scope.reshape(moved, [outHeight, outWidth, c * b, m]);
   const bottom = Math.max(0, (kh - 1) * dh + (outHeight - 1) * sh + 1 - inHeight - pt);
   const right = Math.max(0, (kw - 1) * dw + (outWidth - 1) * sw + 1 - inWidth - pl);
-  const pad: backend_util.ExplicitPadding = [[0, 0], [pt, bottom], [pl, right], [0, 0]];
-  const conv = depthwiseConv(scope, image, filter, [dh, dw], [sh, sw], pad); // [1, >=kh, >=kw, C*B*M]
+  const pad: backend_util.ExplicitPadding = [
+    [0, 0],
+    [pt, bottom],
+    [pl, right],
+    [0, 0],
+  ];
+  // [1, >=kh, >=kw, C*B*M]
+  const conv = depthwiseConv(scope, image, filter, [dh, dw], [sh, sw], pad);
   const taps = crop4d(scope, conv, [0, 0, 0, 0], [1, kh, kw, c * b * m]);
   const perBatch = scope.reshape(taps, [kh, kw, c, b, m]);
   const summed = scope.run('Sum', { x: perBatch }, { axis: [3], keepDims: false });

@@ -18,7 +18,8 @@ export const leakyReluConfig: KernelConfig = {
     const x = inputs.x!;
     const { alpha } = attrs as { alpha: number };
     return withScope(backend, (scope) => {
-      if (x.dtype !== 'float32' || size(x.shape) === 0) return scope.runStock('LeakyRelu', { x }, { alpha });
+      if (x.dtype !== 'float32' || size(x.shape) === 0)
+        return scope.runStock('LeakyRelu', { x }, { alpha });
       const slope = scope.allocUninitialized([1], 'float32');
       scope.view(slope)[0] = alpha;
       return scope.runStock('Prelu', { x, alpha: slope });

@@ -13,10 +13,18 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
     const out = await runOn('wasm', () => {
       const a = tf.tensor2d([1, 2, 3, 4], [2, 2]);
       const b = tf.tensor2d([5, 6, 7, 8], [2, 2]);
-      return [tf.matMul(a, b), tf.matMul(a, b, true), tf.matMul(a, b, false, true), tf.matMul(a, b, true, true)];
+      return [
+        tf.matMul(a, b),
+        tf.matMul(a, b, true),
+        tf.matMul(a, b, false, true),
+        tf.matMul(a, b, true, true),
+      ];
     });
     expect(out.map((r) => Array.from(r.values))).toEqual([
-      [19, 22, 43, 50], [26, 30, 38, 44], [17, 23, 39, 53], [23, 31, 34, 46],
+      [19, 22, 43, 50],
+      [26, 30, 38, 44],
+      [17, 23, 39, 53],
+      [23, 31, 34, 46],
     ]);
   });
 
@@ -30,7 +38,14 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
   ])('matches cpu for a $a, b $b, transposeA $ta, transposeB $tb', async (c) => {
     const { wasm, cpu } = await onBothBackends(() => [
       tf.matMul(seeded(c.a, 1), seeded(c.b, 2), c.ta, c.tb),
-      tf.fused.matMul({ a: seeded(c.a, 1), b: seeded(c.b, 2), transposeA: c.ta, transposeB: c.tb, bias: seeded([c.tb ? c.b.at(-2)! : c.b.at(-1)!], 3), activation: 'relu' }),
+      tf.fused.matMul({
+        a: seeded(c.a, 1),
+        b: seeded(c.b, 2),
+        transposeA: c.ta,
+        transposeB: c.tb,
+        bias: seeded([c.tb ? c.b.at(-2)! : c.b.at(-1)!], 3),
+        activation: 'relu',
+      }),
     ]);
     expect(wasm.map((r) => r.shape)).toEqual(cpu.map((r) => r.shape));
     wasm.forEach((r, i) => expect(relativeError(r.values, cpu[i]!.values)).toBeLessThan(1e-5));
@@ -38,7 +53,8 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
 
   it('gives dense-layer gradients matching cpu to 1e-4 relative', async () => {
     const { wasm, cpu } = await onBothBackends(() => {
-      const f = (x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, w), seeded([16, 24], 3)));
+      const f = (x: tf.Tensor, w: tf.Tensor) =>
+        tf.sum(tf.mul(tf.matMul(x, w), seeded([16, 24], 3)));
       return tf.grads(f)([seeded([16, 40], 1), seeded([40, 24], 2)]);
     });
     wasm.forEach((r, i) => expect(relativeError(r.values, cpu[i]!.values)).toBeLessThan(1e-4));
@@ -47,7 +63,9 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
 
 describe('Tile on wasm', () => {
   it('repeats a hand-made [2, 3] tensor', async () => {
-    const [out] = await runOn('wasm', () => tf.tile(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]), [2, 2]));
+    const [out] = await runOn('wasm', () =>
+      tf.tile(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]), [2, 2]),
+    );
     expect(out!.shape).toEqual([4, 6]);
     expect(Array.from(out!.values)).toEqual([
       1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6, 1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6,
@@ -89,7 +107,9 @@ describe('Tile on wasm', () => {
 
 describe('Slice on wasm', () => {
   it('takes a hand-checked window of a [3, 4] tensor', async () => {
-    const [out] = await runOn('wasm', () => tf.slice(tf.tensor2d([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], [3, 4]), [1, 1], [2, 2]));
+    const [out] = await runOn('wasm', () =>
+      tf.slice(tf.tensor2d([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], [3, 4]), [1, 1], [2, 2]),
+    );
     expect(Array.from(out!.values)).toEqual([5, 6, 9, 10]);
   });
 
@@ -129,7 +149,9 @@ describe('LeakyRelu on wasm', () => {
   it.each([0.2, 0.01, 1.5, -0.3])('matches cpu with its gradient for alpha %p', async (alpha) => {
     const { wasm, cpu } = await onBothBackends(() => {
       const x = seeded([2, 5, 6, 3], 1);
-      const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(t, alpha), seeded([2, 5, 6, 3], 2))))(x);
+      const dx = tf.grad((t: tf.Tensor) =>
+        tf.sum(tf.mul(tf.leakyRelu(t, alpha), seeded([2, 5, 6, 3], 2))),
+      )(x);
       return [tf.leakyRelu(x, alpha), dx];
     });
     wasm.forEach((r, i) => expect(relativeError(r.values, cpu[i]!.values)).toBeLessThan(1e-6));

@@ -7,7 +7,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers the gradients of every op
 import { stockCpuKernel } from '../cpu';
-import { initTestBackends, onBothBackends, relativeError, runOn, runStockKernel, seeded } from '../testing';
+import {
+  initTestBackends,
+  onBothBackends,
+  relativeError,
+  runOn,
+  runStockKernel,
+  seeded,
+} from '../testing';
 import { stockWasmKernel } from '.';
 
 beforeAll(initTestBackends);
@@ -20,8 +27,16 @@ describe('MaxPoolGrad on wasm', () => {
   const dy = () => tf.tensor4d([5], [1, 1, 1, 1]);
 
   it('passes the gradient of a window whose values are all negative', async () => {
-    const [dx] = await runOn('wasm', () =>
-      tf.engine().runKernel('MaxPoolGrad', { dy: dy(), input: input(), output: tf.tensor4d([-1], [1, 1, 1, 1]) }, attrs) as tf.Tensor,
+    const [dx] = await runOn(
+      'wasm',
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            'MaxPoolGrad',
+            { dy: dy(), input: input(), output: tf.tensor4d([-1], [1, 1, 1, 1]) },
+            attrs,
+          ) as tf.Tensor,
     );
     expect(Array.from(dx!.values)).toEqual([0, 5, 0, 0]);
   });
@@ -40,11 +55,17 @@ describe('MaxPoolGrad on wasm', () => {
     { x: [2, 5, 5, 1], size: 3, strides: 1, pad: 'same' },
     { x: [1, 9, 9, 2], size: [2, 3], strides: [3, 2], pad: 'valid' },
   ])('matches cpu through tf.grad of maxPool for x $x, size $size, pad $pad', async (c) => {
-    const { wasm, cpu } = await onBothBackends(() =>
-      tf.grad((x: tf.Tensor) => {
-        const y = tf.maxPool(x as tf.Tensor4D, c.size as number, c.strides as number, c.pad as 'same');
-        return tf.sum(tf.mul(y, seeded(y.shape, 2)));
-      })(tf.sub(seeded(c.x, 1), 0.5)), // mostly negative values
+    const { wasm, cpu } = await onBothBackends(
+      () =>
+        tf.grad((x: tf.Tensor) => {
+          const y = tf.maxPool(
+            x as tf.Tensor4D,
+            c.size as number,
+            c.strides as number,
+            c.pad as 'same',
+          );
+          return tf.sum(tf.mul(y, seeded(y.shape, 2)));
+        })(tf.sub(seeded(c.x, 1), 0.5)), // mostly negative values
     );
     expect(relativeError(wasm[0]!.values, cpu[0]!.values)).toBeLessThan(1e-6);
   });
@@ -52,13 +73,17 @@ describe('MaxPoolGrad on wasm', () => {
 
 describe('OneHot on wasm', () => {
   it('writes float32 ones and zeros when asked for float32', async () => {
-    const [out] = await runOn('wasm', () => tf.oneHot(tf.tensor1d([1, 0, 2, 5], 'int32'), 3, 1, 0, 'float32'));
+    const [out] = await runOn('wasm', () =>
+      tf.oneHot(tf.tensor1d([1, 0, 2, 5], 'int32'), 3, 1, 0, 'float32'),
+    );
     expect(out!.values).toBeInstanceOf(Float32Array);
     expect(Array.from(out!.values)).toEqual([0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0]);
   });
 
   it('keeps int32 output and custom on/off values', async () => {
-    const [out] = await runOn('wasm', () => tf.oneHot(tf.tensor2d([0, 1], [2, 1], 'int32'), 2, 7, -2));
+    const [out] = await runOn('wasm', () =>
+      tf.oneHot(tf.tensor2d([0, 1], [2, 1], 'int32'), 2, 7, -2),
+    );
     expect(out!.shape).toEqual([2, 1, 2]);
     expect(Array.from(out!.values)).toEqual([7, -2, -2, 7]);
   });
@@ -66,9 +91,16 @@ describe('OneHot on wasm', () => {
   it('replaces a stock kernel that writes int32 bit patterns into float32 output', async () => {
     await tf.setBackend('wasm');
     const indices = tf.tensor1d([1], 'int32');
-    const stock = runStockKernel(stockWasmKernel('OneHot'), { indices }, {
-      depth: 2, onValue: 1, offValue: 0, dtype: 'float32',
-    });
+    const stock = runStockKernel(
+      stockWasmKernel('OneHot'),
+      { indices },
+      {
+        depth: 2,
+        onValue: 1,
+        offValue: 0,
+        dtype: 'float32',
+      },
+    );
     const onePattern = new Float32Array(new Int32Array([1]).buffer)[0]; // 1.4e-45
     expect(stock.values[1]).toBe(onePattern);
     indices.dispose();
@@ -81,15 +113,30 @@ describe('ResizeNearestNeighborGrad', () => {
   // same plus 4 * 16.
   const expected = [14, 22, 46, 54, 78, 86, 110, 118];
   const images = () => tf.zeros([2, 2, 2, 1]);
-  const dy = () => tf.tensor4d(Array.from({ length: 32 }, (_, i) => i + 1), [2, 4, 4, 1]);
+  const dy = () =>
+    tf.tensor4d(
+      Array.from({ length: 32 }, (_, i) => i + 1),
+      [2, 4, 4, 1],
+    );
   const attrs = { alignCorners: false, halfPixelCenters: false };
 
-  it.each(['cpu', 'wasm'] as const)('sums each pixel block on %s for a batch of 2', async (backend) => {
-    const [dx] = await runOn(backend, () =>
-      tf.engine().runKernel('ResizeNearestNeighborGrad', { images: images(), dy: dy() }, attrs) as tf.Tensor,
-    );
-    expect(Array.from(dx!.values)).toEqual(expected);
-  });
+  it.each(['cpu', 'wasm'] as const)(
+    'sums each pixel block on %s for a batch of 2',
+    async (backend) => {
+      const [dx] = await runOn(
+        backend,
+        () =>
+          tf
+            .engine()
+            .runKernel(
+              'ResizeNearestNeighborGrad',
+              { images: images(), dy: dy() },
+              attrs,
+            ) as tf.Tensor,
+      );
+      expect(Array.from(dx!.values)).toEqual(expected);
+    },
+  );
 
   it('replaces a stock cpu kernel that reads dy at the wrong batch offset', async () => {
     await tf.setBackend('cpu');
@@ -111,7 +158,12 @@ describe('ResizeNearestNeighborGrad', () => {
       const x = seeded(c.x, 1);
       const dyT = seeded([c.x[0]!, c.size[0]!, c.size[1]!, c.x[3]!], 2);
       const resize = (t: tf.Tensor) =>
-        tf.image.resizeNearestNeighbor(t as tf.Tensor4D, c.size as [number, number], c.alignCorners, c.halfPixelCenters);
+        tf.image.resizeNearestNeighbor(
+          t as tf.Tensor4D,
+          c.size as [number, number],
+          c.alignCorners,
+          c.halfPixelCenters,
+        );
       const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(resize(t), dyT)))(x);
       return [tf.sum(tf.mul(resize(x), dyT)), tf.sum(tf.mul(x, dx)), dx];
     });
@@ -123,20 +175,32 @@ describe('ResizeNearestNeighborGrad', () => {
 });
 
 describe('ResizeBilinearGrad', () => {
-  it.each(['cpu', 'wasm'] as const)('sums a 1x1 image upsampled to 2x2, per image, on %s', async (backend) => {
-    // Every output pixel reads the single source pixel with weight 1: dx = sum of each image's dy.
-    const [dx] = await runOn(backend, () =>
-      tf.engine().runKernel('ResizeBilinearGrad', {
-        images: tf.zeros([2, 1, 1, 1]), dy: tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2, 1]),
-      }, { alignCorners: false, halfPixelCenters: false }) as tf.Tensor,
-    );
-    expect(Array.from(dx!.values)).toEqual([10, 26]);
-  });
+  it.each(['cpu', 'wasm'] as const)(
+    'sums a 1x1 image upsampled to 2x2, per image, on %s',
+    async (backend) => {
+      // Every output pixel reads the one source pixel with weight 1: dx = sum of each image's dy.
+      const [dx] = await runOn(
+        backend,
+        () =>
+          tf.engine().runKernel(
+            'ResizeBilinearGrad',
+            {
+              images: tf.zeros([2, 1, 1, 1]),
+              dy: tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2, 1]),
+            },
+            { alignCorners: false, halfPixelCenters: false },
+          ) as tf.Tensor,
+      );
+      expect(Array.from(dx!.values)).toEqual([10, 26]);
+    },
+  );
 
   it('replaces a stock cpu kernel that reports the shape [B, W, H, C]', async () => {
     await tf.setBackend('cpu');
     const tensors = { images: tf.zeros([1, 2, 3, 1]), dy: tf.ones([1, 4, 6, 1]) };
-    const stock = runStockKernel(stockCpuKernel('ResizeBilinearGrad'), tensors, { alignCorners: false });
+    const stock = runStockKernel(stockCpuKernel('ResizeBilinearGrad'), tensors, {
+      alignCorners: false,
+    });
     expect(stock.shape).toEqual([1, 3, 2, 1]);
     tf.dispose(Object.values(tensors));
     await tf.setBackend('wasm');
@@ -152,7 +216,12 @@ describe('ResizeBilinearGrad', () => {
       const x = seeded(c.x, 1);
       const dyT = seeded([c.x[0]!, c.size[0]!, c.size[1]!, c.x[3]!], 2);
       const resize = (t: tf.Tensor) =>
-        tf.image.resizeBilinear(t as tf.Tensor4D, c.size as [number, number], c.alignCorners, c.halfPixelCenters);
+        tf.image.resizeBilinear(
+          t as tf.Tensor4D,
+          c.size as [number, number],
+          c.alignCorners,
+          c.halfPixelCenters,
+        );
       const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(resize(t), dyT)))(x);
       return [tf.sum(tf.mul(resize(x), dyT)), tf.sum(tf.mul(x, dx)), dx];
     });
@@ -170,7 +239,8 @@ describe('AvgPoolGrad on wasm (stock)', () => {
     { x: [2, 5, 7, 2], size: [3, 2], strides: 2, pad: 'same' },
   ])('matches cpu: %j', async (c) => {
     const { wasm, cpu } = await onBothBackends(() => {
-      const pool = (t: tf.Tensor) => tf.avgPool(t as tf.Tensor4D, c.size as [number, number], c.strides, c.pad as 'same');
+      const pool = (t: tf.Tensor) =>
+        tf.avgPool(t as tf.Tensor4D, c.size as [number, number], c.strides, c.pad as 'same');
       const x = seeded(c.x, 1);
       return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(pool(t), seeded(pool(x).shape, 3))))(x);
     });
@@ -197,7 +267,9 @@ describe('_FusedMatMul with a bias on a batch of matrices on wasm', () => {
     await tf.setBackend('wasm');
     const tensors = inputs();
     const stock = runStockKernel(stockWasmKernel('_FusedMatMul'), tensors, {
-      transposeA: false, transposeB: false, activation: 'linear',
+      transposeA: false,
+      transposeB: false,
+      activation: 'linear',
     });
     expect(Array.from(stock.values)).not.toEqual(expected);
     tf.dispose(Object.values(tensors));

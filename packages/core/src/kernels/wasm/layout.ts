@@ -6,11 +6,25 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { KernelScope } from './composite';
 
 /** `x[b0:b0+s0, b1:b1+s1, b2:b2+s2, b3:b3+s3]` of a rank-4 tensor, copied row by row. */
-export function crop4d(scope: KernelScope, x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+export function crop4d(
+  scope: KernelScope,
+  x: TensorInfo,
+  begin: number[],
+  size: number[],
+): TensorInfo {
   const [n0, n1, n2, n3] = x.shape as [number, number, number, number];
   const [b0, b1, b2, b3] = begin as [number, number, number, number];
   const [s0, s1, s2, s3] = size as [number, number, number, number];
-  if (b0 === 0 && b1 === 0 && b2 === 0 && b3 === 0 && s0 === n0 && s1 === n1 && s2 === n2 && s3 === n3) {
+  if (
+    b0 === 0 &&
+    b1 === 0 &&
+    b2 === 0 &&
+    b3 === 0 &&
+    s0 === n0 &&
+    s1 === n1 &&
+    s2 === n2 &&
+    s3 === n3
+  ) {
     return x;
   }
   const out = scope.allocUninitialized(size, x.dtype);
@@ -40,4 +54,3 @@ export function crop4d(scope: KernelScope, x: TensorInfo, begin: number[], size:
   }
   return out;
 }
-

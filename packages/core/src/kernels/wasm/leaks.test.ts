@@ -32,17 +32,50 @@ function kernelCalls(): Record<string, Call> {
   const e = tf.engine();
   const conv = { strides: 2, pad: 'same', dataFormat: 'NHWC' };
   return {
-    Conv2DBackpropFilter: () => e.runKernel('Conv2DBackpropFilter', { x, dy }, { ...conv, filterShape: w.shape }) as tf.Tensor,
-    Conv2DBackpropInput: () => e.runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...conv, inputShape: x.shape }) as tf.Tensor,
+    Conv2DBackpropFilter: () =>
+      e.runKernel(
+        'Conv2DBackpropFilter',
+        { x, dy },
+        { ...conv, filterShape: w.shape },
+      ) as tf.Tensor,
+    Conv2DBackpropInput: () =>
+      e.runKernel(
+        'Conv2DBackpropInput',
+        { dy, filter: w },
+        { ...conv, inputShape: x.shape },
+      ) as tf.Tensor,
     DepthwiseConv2dNativeBackpropInput: () =>
-      e.runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dyDepthwise, filter: dw }, { strides: 2, pad: 'same', dilations: 1, inputShape: x.shape }) as tf.Tensor,
+      e.runKernel(
+        'DepthwiseConv2dNativeBackpropInput',
+        { dy: dyDepthwise, filter: dw },
+        { strides: 2, pad: 'same', dilations: 1, inputShape: x.shape },
+      ) as tf.Tensor,
     DepthwiseConv2dNativeBackpropFilter: () =>
-      e.runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy: dyDepthwise }, { strides: 2, pad: 'same', dilations: 1, filterShape: dw.shape }) as tf.Tensor,
+      e.runKernel(
+        'DepthwiseConv2dNativeBackpropFilter',
+        { x, dy: dyDepthwise },
+        { strides: 2, pad: 'same', dilations: 1, filterShape: dw.shape },
+      ) as tf.Tensor,
     UnsortedSegmentSum: () => tf.unsortedSegmentSum(rows, ids, 3),
-    MaxPoolGrad: () => e.runKernel('MaxPoolGrad', { dy: pooled, input: x, output: pooled }, { filterSize: 2, strides: 2, pad: 'same' }) as tf.Tensor,
+    MaxPoolGrad: () =>
+      e.runKernel(
+        'MaxPoolGrad',
+        { dy: pooled, input: x, output: pooled },
+        { filterSize: 2, strides: 2, pad: 'same' },
+      ) as tf.Tensor,
     OneHot: () => tf.oneHot(ids, 4, 1, 0, 'float32'),
-    ResizeNearestNeighborGrad: () => e.runKernel('ResizeNearestNeighborGrad', { images, dy: up }, { alignCorners: false, halfPixelCenters: false }) as tf.Tensor,
-    ResizeBilinearGrad: () => e.runKernel('ResizeBilinearGrad', { images, dy: up }, { alignCorners: false, halfPixelCenters: true }) as tf.Tensor,
+    ResizeNearestNeighborGrad: () =>
+      e.runKernel(
+        'ResizeNearestNeighborGrad',
+        { images, dy: up },
+        { alignCorners: false, halfPixelCenters: false },
+      ) as tf.Tensor,
+    ResizeBilinearGrad: () =>
+      e.runKernel(
+        'ResizeBilinearGrad',
+        { images, dy: up },
+        { alignCorners: false, halfPixelCenters: true },
+      ) as tf.Tensor,
     BatchMatMul: () => tf.matMul(m, n, true, false),
     _FusedMatMul: () => tf.fused.matMul({ a: m, b: n, transposeA: true, bias, activation: 'relu' }),
     Tile: () => tf.tile(rows, [2, 3]),
@@ -68,9 +101,17 @@ describe('gensynth wasm kernels', () => {
       for (const call of Object.values(calls)) tf.dispose(call());
     };
     run(); // warm-up: operator caches and heap reach their steady state
-    const before = { ...tf.memory(), dataIds: backend.numDataIds(), heap: backend.wasm.HEAPU8.length };
+    const before = {
+      ...tf.memory(),
+      dataIds: backend.numDataIds(),
+      heap: backend.wasm.HEAPU8.length,
+    };
     for (let i = 0; i < 1000; i++) run();
-    const after = { ...tf.memory(), dataIds: backend.numDataIds(), heap: backend.wasm.HEAPU8.length };
+    const after = {
+      ...tf.memory(),
+      dataIds: backend.numDataIds(),
+      heap: backend.wasm.HEAPU8.length,
+    };
     expect(after.numTensors).toBe(before.numTensors);
     expect(after.numBytes).toBe(before.numBytes);
     expect(after.dataIds).toBe(before.dataIds);

@@ -12,7 +12,7 @@
  * Add of the bias, then the activation's own kernel.
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelScope, kernelUnsupported, withScope } from './composite';
+import { type KernelScope, kernelUnsupported, withScope } from './composite';
 
 interface MatMulAttrs {
   transposeA: boolean;
@@ -31,7 +31,12 @@ function swapLastTwo(scope: KernelScope, x: TensorInfo): TensorInfo {
 }
 
 /** Apply a fused activation with its own kernel. */
-function activate(scope: KernelScope, x: TensorInfo, attrs: MatMulAttrs, alpha?: TensorInfo): TensorInfo {
+function activate(
+  scope: KernelScope,
+  x: TensorInfo,
+  attrs: MatMulAttrs,
+  alpha?: TensorInfo,
+): TensorInfo {
   switch (attrs.activation ?? 'linear') {
     case 'linear':
       return x;

@@ -15,12 +15,22 @@ export const resizeNearestNeighborGradConfig: KernelConfig = {
   kernelFunc: ({ inputs, backend, attrs }) => {
     const images = inputs.images!;
     const dy = inputs.dy!;
-    const { alignCorners, halfPixelCenters } = attrs as { alignCorners: boolean; halfPixelCenters?: boolean };
+    const { alignCorners, halfPixelCenters } = attrs as {
+      alignCorners: boolean;
+      halfPixelCenters?: boolean;
+    };
     return withScope(backend, (scope) => {
       const dx = scope.alloc(images.shape, 'float32');
       const dyValues = scope.view(dy);
       const dxValues = scope.view(dx) as Float32Array;
-      resizeNearestNeighborGradInto(dyValues, dy.shape, dxValues, images.shape, alignCorners, halfPixelCenters ?? false);
+      resizeNearestNeighborGradInto(
+        dyValues,
+        dy.shape,
+        dxValues,
+        images.shape,
+        alignCorners,
+        halfPixelCenters ?? false,
+      );
       return dx;
     });
   },
@@ -32,12 +42,22 @@ export const resizeBilinearGradConfig: KernelConfig = {
   kernelFunc: ({ inputs, backend, attrs }) => {
     const images = inputs.images!;
     const dy = inputs.dy!;
-    const { alignCorners, halfPixelCenters } = attrs as { alignCorners: boolean; halfPixelCenters?: boolean };
+    const { alignCorners, halfPixelCenters } = attrs as {
+      alignCorners: boolean;
+      halfPixelCenters?: boolean;
+    };
     return withScope(backend, (scope) => {
       const dx = scope.alloc(images.shape, 'float32');
       const dyValues = scope.view(dy);
       const dxValues = scope.view(dx) as Float32Array;
-      resizeBilinearGradInto(dyValues, dy.shape, dxValues, images.shape, alignCorners, halfPixelCenters ?? false);
+      resizeBilinearGradInto(
+        dyValues,
+        dy.shape,
+        dxValues,
+        images.shape,
+        alignCorners,
+        halfPixelCenters ?? false,
+      );
       return dx;
     });
   },

@@ -10,7 +10,11 @@ describe('UnsortedSegmentSum on wasm', () => {
     // Rows [1, 2], [3, 4], [5, 6], [7, 8] with ids [2, 0, 2, -1] and 4 segments:
     // segment 0 = [3, 4]; segment 1 = empty; segment 2 = [1+5, 2+6]; segment 3 = empty.
     const [out] = await runOn('wasm', () =>
-      tf.unsortedSegmentSum(tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [4, 2]), tf.tensor1d([2, 0, 2, -1], 'int32'), 4),
+      tf.unsortedSegmentSum(
+        tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [4, 2]),
+        tf.tensor1d([2, 0, 2, -1], 'int32'),
+        4,
+      ),
     );
     expect(out!.shape).toEqual([4, 2]);
     expect(Array.from(out!.values)).toEqual([3, 4, 0, 0, 6, 8, 0, 0]);
@@ -47,7 +51,8 @@ describe('UnsortedSegmentSum on wasm', () => {
 
   it('gives the gradient of gather along axis 1 matching cpu', async () => {
     const { wasm, cpu } = await onBothBackends(() => {
-      const f = (x: tf.Tensor) => tf.sum(tf.mul(tf.gather(x, tf.tensor1d([2, 2, 0], 'int32'), 1), seeded([4, 3, 5], 2)));
+      const f = (x: tf.Tensor) =>
+        tf.sum(tf.mul(tf.gather(x, tf.tensor1d([2, 2, 0], 'int32'), 1), seeded([4, 3, 5], 2)));
       return tf.grad(f)(seeded([4, 3, 5], 1));
     });
     expect(relativeError(wasm[0]!.values, cpu[0]!.values)).toBeLessThan(1e-4);
@@ -62,7 +67,11 @@ describe('UnsortedSegmentSum on wasm', () => {
     );
     let error: unknown;
     try {
-      tf.engine().runKernel('UnsortedSegmentSum', { x: tf.tensor1d([true, false], 'bool'), segmentIds: ids }, { numSegments: 6 });
+      tf.engine().runKernel(
+        'UnsortedSegmentSum',
+        { x: tf.tensor1d([true, false], 'bool'), segmentIds: ids },
+        { numSegments: 6 },
+      );
     } catch (e) {
       error = e;
     }

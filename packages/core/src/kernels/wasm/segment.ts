@@ -21,7 +21,12 @@ export const unsortedSegmentSumConfig: KernelConfig = {
     const segmentIds = inputs.segmentIds!;
     const numSegments = (attrs as { numSegments: number }).numSegments;
     if (x.dtype !== 'float32' && x.dtype !== 'int32') {
-      throw kernelUnsupported(KERNEL, "x of dtype 'float32' or 'int32'", `'${x.dtype}'`, 'Cast x to float32 first.');
+      throw kernelUnsupported(
+        KERNEL,
+        "x of dtype 'float32' or 'int32'",
+        `'${x.dtype}'`,
+        'Cast x to float32 first.',
+      );
     }
     const idsRank = segmentIds.shape.length;
     const prefixMatches = segmentIds.shape.every((n, i) => n === x.shape[i]);

@@ -20,7 +20,10 @@ export const sliceConfig: KernelConfig = {
     if (x.dtype === 'string') {
       return withScope(backend, (scope) => scope.runStock('Slice', { x }, a));
     }
-    const [begin, size] = slice_util.parseSliceParams(x as never, a.begin, a.size) as [number[], number[]];
+    const [begin, size] = slice_util.parseSliceParams(x as never, a.begin, a.size) as [
+      number[],
+      number[],
+    ];
     return withScope(backend, (scope): TensorInfo => {
       const out = scope.allocUninitialized(size, x.dtype);
       const total = size.reduce((p, n) => p * n, 1);
@@ -41,7 +44,8 @@ export const sliceConfig: KernelConfig = {
       let o = 0;
       for (;;) {
         let start = 0;
-        for (let k = 0; k < rank; k++) start += ((k < inner ? index[k]! : 0) + begin[k]!) * strides[k]!;
+        for (let k = 0; k < rank; k++)
+          start += ((k < inner ? index[k]! : 0) + begin[k]!) * strides[k]!;
         dst.set(src.subarray(start, start + run), o);
         o += run;
         // Advance the odometer over the outer axes [0, inner).

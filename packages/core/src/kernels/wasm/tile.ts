@@ -12,7 +12,12 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { kernelUnsupported, withScope } from './composite';
 
 /** Repeat dst[start, start + size) `times` times in place, doubling the copied span each pass. */
-function repeatBlock(dst: { copyWithin(t: number, s: number, e: number): unknown }, start: number, size: number, times: number): void {
+function repeatBlock(
+  dst: { copyWithin(t: number, s: number, e: number): unknown },
+  start: number,
+  size: number,
+  times: number,
+): void {
   let filled = 1;
   while (filled < times) {
     const count = Math.min(filled, times - filled);
@@ -28,7 +33,12 @@ export const tileConfig: KernelConfig = {
     const x = inputs.x!;
     const reps = (attrs as { reps: number[] }).reps;
     if (x.dtype === 'string') {
-      throw kernelUnsupported('Tile', 'a numeric or bool tensor', "dtype 'string'", 'Tile string tensors on the cpu backend.');
+      throw kernelUnsupported(
+        'Tile',
+        'a numeric or bool tensor',
+        "dtype 'string'",
+        'Tile string tensors on the cpu backend.',
+      );
     }
     const rank = x.shape.length;
     const outShape = x.shape.map((n, i) => n * reps[i]!);

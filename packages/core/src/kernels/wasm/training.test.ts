@@ -21,7 +21,9 @@ function buildNetwork(): tfl.LayersModel {
   h = tfl.layers.multiply().apply([h, scale]) as Sym;
   h = tfl.layers.batchNormalization().apply(h) as Sym;
   const skip = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(h) as Sym; // [B, 8, 8, 16]
-  let down = tfl.layers.conv2d({ filters: 24, kernelSize: 4, strides: 2, padding: 'same' }).apply(skip) as Sym;
+  let down = tfl.layers
+    .conv2d({ filters: 24, kernelSize: 4, strides: 2, padding: 'same' })
+    .apply(skip) as Sym;
   down = tfl.layers.layerNormalization().apply(down) as Sym;
   down = tfl.layers.activation({ activation: 'swish' }).apply(down) as Sym; // [B, 4, 4, 24]
   const pooledMax = tfl.layers.maxPooling2d({ poolSize: 2 }).apply(down) as Sym;
@@ -29,11 +31,17 @@ function buildNetwork(): tfl.LayersModel {
   let mid = tfl.layers.concatenate().apply([pooledMax, pooledAvg]) as Sym; // [B, 2, 2, 48]
   mid = tfl.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same' }).apply(mid) as Sym;
   let upNearest = tfl.layers.upSampling2d({ size: [2, 2] }).apply(mid) as Sym; // [B, 4, 4, 48]
-  upNearest = tfl.layers.conv2dTranspose({ filters: 16, kernelSize: 4, strides: 2, padding: 'same' }).apply(upNearest) as Sym;
-  const upBilinear = tfl.layers.upSampling2d({ size: [2, 2], interpolation: 'bilinear' }).apply(down) as Sym;
+  upNearest = tfl.layers
+    .conv2dTranspose({ filters: 16, kernelSize: 4, strides: 2, padding: 'same' })
+    .apply(upNearest) as Sym;
+  const upBilinear = tfl.layers
+    .upSampling2d({ size: [2, 2], interpolation: 'bilinear' })
+    .apply(down) as Sym;
   let merged = tfl.layers.concatenate().apply([upNearest, upBilinear, skip]) as Sym; // [B, 8, 8, 56]
   merged = tfl.layers.reLU().apply(merged) as Sym;
-  const out = tfl.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'tanh' }).apply(merged) as Sym;
+  const out = tfl.layers
+    .conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'tanh' })
+    .apply(merged) as Sym;
   const flat = tfl.layers.flatten().apply(down) as Sym;
   const score = tfl.layers.dense({ units: 1, activation: 'sigmoid' }).apply(flat) as Sym;
   return tfl.model({ inputs: [image, label], outputs: [out, score] });
@@ -42,7 +50,9 @@ function buildNetwork(): tfl.LayersModel {
 async function train(backend: TestBackend): Promise<{ losses: number[]; weights: Float32Array[] }> {
   await tf.setBackend(backend);
   const model = buildNetwork();
-  const initial = model.getWeights().map((w, i) => tf.tidy(() => tf.mul(seeded(w.shape, 100 + i), 0.3)));
+  const initial = model
+    .getWeights()
+    .map((w, i) => tf.tidy(() => tf.mul(seeded(w.shape, 100 + i), 0.3)));
   model.setWeights(initial);
   tf.dispose(initial);
   const optimizer = tf.train.adam(1e-2, 0.5);
@@ -58,7 +68,9 @@ async function train(backend: TestBackend): Promise<{ losses: number[]; weights:
     losses.push((await loss!.data())[0]!);
     loss!.dispose();
   }
-  const weights = await Promise.all(model.getWeights().map(async (w) => (await w.data()) as Float32Array));
+  const weights = await Promise.all(
+    model.getWeights().map(async (w) => (await w.data()) as Float32Array),
+  );
   tf.dispose([images, labels, target]);
   optimizer.dispose();
   model.dispose();
