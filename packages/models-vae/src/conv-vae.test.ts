@@ -85,6 +85,9 @@ describe('ConvVAE shapes', () => {
     const latents = tf.zeros([2, 4]) as tf.Tensor2D;
     const images = model.sample(2, { latents });
     expect(images.shape).toEqual([2, 8, 8, 1]);
+    expect(() => model.sample(3, { latents })).toThrow(
+      'ConvVAE.sample(options.latents): expected 3 rows (one latent per image); received shape [2, 4]',
+    );
     tf.dispose([latents, images]);
     expect(Object.keys(model.networks())).toEqual(['encoder', 'decoder']);
     expect(Object.keys(model.optimizers())).toEqual(['vae']);

@@ -265,7 +265,17 @@ export class ConvVAE implements GenerativeModel<VaeConfig> {
   /** Decode `n` latents drawn from N(0, I) with `options.seed` (or decode `options.latents`). */
   sample(n: number, options: SampleOptions = {}): tf.Tensor4D {
     this.checkAlive('sample');
-    if (options.latents !== undefined) return this.decode(options.latents);
+    if (options.latents !== undefined) {
+      if (options.latents.shape[0] !== n) {
+        throw invalidArgument(
+          'ConvVAE.sample(options.latents)',
+          `${n} rows (one latent per image)`,
+          `shape [${options.latents.shape.join(', ')}]`,
+          'Pass n equal to the number of latent rows.',
+        );
+      }
+      return this.decode(options.latents);
+    }
     if (!Number.isInteger(n) || n < 1) {
       throw invalidArgument(
         'ConvVAE.sample(n)',
