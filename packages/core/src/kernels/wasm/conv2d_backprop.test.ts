@@ -185,6 +185,22 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
     expectClose(wasm, cpu);
   });
 
+  it('keeps cached sub-filters apart for reshaped views of the same weights', async () => {
+    // Both filters share one data id; a cache keyed on the data id alone would reuse the first.
+    const { wasm, cpu } = await onBothBackends(() => {
+      const base = seeded([512], 2);
+      const first = tf.reshape(base, [4, 4, 8, 4]) as tf.Tensor4D;
+      const second = tf.reshape(base, [2, 8, 8, 4]) as tf.Tensor4D;
+      const dy = seeded([2, 3, 3, 4], 3) as tf.Tensor4D;
+      return [
+        tf.conv2dTranspose(dy, first, [2, 6, 6, 8], 2, 'same'),
+        tf.conv2dTranspose(dy, second, [2, 6, 6, 8], 2, 'same'),
+        tf.conv2dTranspose(dy, first, [2, 6, 6, 8], 2, 'same'),
+      ];
+    });
+    expectClose(wasm, cpu);
+  });
+
   it('matches cpu at DCGAN layer sizes (batch 1-2)', async () => {
     const layers: [number[], number[]][] = [
       [

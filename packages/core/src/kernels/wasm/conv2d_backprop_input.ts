@@ -75,7 +75,7 @@ function subFilter(
   const mh = Math.ceil(kh / sh);
   const mw = Math.ceil(kw / sw);
   const backend = scope.backend;
-  return subFilters.get(backend, w, `${sh},${sw},${rh},${rw}`, () => {
+  return subFilters.get(backend, w, `${w.shape.join('x')}:${sh},${sw},${rh},${rw}`, () => {
     const out = backend.makeOutput([mh, mw, co, ci], 'float32');
     const dst = backend.typedArrayFromHeap(out);
     dst.fill(0);
@@ -233,7 +233,7 @@ function stackedPhases(
   const mw = Math.ceil(kw / sw);
   const depth = sh * sw * ci;
   const backend = scope.backend;
-  const filter = subFilters.get(backend, w, `${sh},${sw},stacked`, () => {
+  const filter = subFilters.get(backend, w, `${w.shape.join('x')}:${sh},${sw},stacked`, () => {
     const out = backend.makeOutput([mh, mw, co, depth], 'float32');
     const dst = backend.typedArrayFromHeap(out);
     for (let rh = 0; rh < sh; rh++) {

@@ -7,7 +7,8 @@
  * repacked each time; reusing one derived filter per weights tensor lets XNNPACK's cache hit,
  * e.g. when a generator runs twice per training step or a discriminator sees a real and a fake
  * batch. tfjs tensors are immutable (assigning a variable gives it a new data id), so an entry
- * stays valid while its source data id is alive.
+ * stays valid while its source data id is alive. Reshapes share a data id, so keys must include
+ * the source's shape.
  *
  * Memory: entries whose source was disposed are freed at the next lookup; at most
  * `MAX_ENTRIES` are kept, least recently used first out.
