@@ -134,7 +134,7 @@ export function resizeHwc(
   return verticalPass(mid, outW * channels, ty); // [outH, outW, C]
 }
 
-/** `[H, W, C]` -> `[H, outW, C]`. */
+/** `[H, W, C]` -> `[H, outW, C]`. One pass over the taps accumulates every channel at once. */
 function horizontalPass(
   src: Samples,
   height: number,
@@ -146,18 +146,35 @@ function horizontalPass(
   const out = new Float32Array(height * outW * channels);
   const xw = tx.weights;
   const xm = tx.maxTaps;
-  for (let x = 0; x < outW; x++) {
-    const n = tx.count[x] as number;
-    const first = (tx.start[x] as number) * channels;
-    for (let y = 0; y < height; y++) {
-      const rowIn = y * width * channels + first;
+  const acc = new Float64Array(channels);
+  for (let y = 0; y < height; y++) {
+    const row = y * width * channels;
+    for (let x = 0; x < outW; x++) {
+      const n = tx.count[x] as number;
+      let at = row + (tx.start[x] as number) * channels;
       const o = (y * outW + x) * channels;
-      for (let c = 0; c < channels; c++) {
-        let acc = 0;
-        for (let k = 0, at = rowIn + c; k < n; k++, at += channels)
-          acc += (xw[x * xm + k] as number) * (src[at] as number);
-        out[o + c] = acc;
+      if (channels === 3) {
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let k = 0; k < n; k++, at += 3) {
+          const w = xw[x * xm + k] as number;
+          r += w * (src[at] as number);
+          g += w * (src[at + 1] as number);
+          b += w * (src[at + 2] as number);
+        }
+        out[o] = r;
+        out[o + 1] = g;
+        out[o + 2] = b;
+        continue;
       }
+      acc.fill(0);
+      for (let k = 0; k < n; k++, at += channels) {
+        const w = xw[x * xm + k] as number;
+        for (let c = 0; c < channels; c++)
+          acc[c] = (acc[c] as number) + w * (src[at + c] as number);
+      }
+      for (let c = 0; c < channels; c++) out[o + c] = acc[c] as number;
     }
   }
   return out;
