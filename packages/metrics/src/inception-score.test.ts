@@ -1,7 +1,6 @@
 import { inceptionScore } from './inception-score';
 import { expectClose, readVectors } from './testing/vectors';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const cases = readVectors('is_vectors.json').cases as any[];
 const probabilityCases = cases.filter((c) => c.input === 'probabilities');
 

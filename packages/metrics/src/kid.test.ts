@@ -2,7 +2,6 @@ import { Rng, setLogger, silentLogger } from '@gensynth/core';
 import { KID_DEFAULTS, kid } from './kid';
 import { expectClose, readVectors } from './testing/vectors';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const cases = readVectors('kid_vectors.json').cases as any[];
 const fullSetCases = cases.filter((c) => c.m !== undefined);
 

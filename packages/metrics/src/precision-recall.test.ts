@@ -1,7 +1,6 @@
 import { precisionRecall } from './precision-recall';
 import { expectClose, readVectors } from './testing/vectors';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const cases = readVectors('prc_vectors.json').cases as any[];
 
 describe('precisionRecall', () => {
