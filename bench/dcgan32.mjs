@@ -134,6 +134,7 @@ const sides = [
   { name: `tfjs ${choice.name}`, threads: env.jsThreads, rounds: [] },
   ...peers.map((p) => ({ name: p.name, peer: p, rounds: [] })),
 ];
+const loads = [os.loadavg()[0]];
 const tensorsBefore = tf.memory().numTensors;
 for (let r = 1; r <= rounds; r++) {
   const parts = [];
@@ -147,13 +148,20 @@ for (let r = 1; r <= rounds; r++) {
       parts.push(`${side.name} ${fmt(result.msPerStep, 1)}`);
     } else {
       const started = performance.now();
+      const cpuStarted = process.cpuUsage();
       await runSteps(steps);
       const msPerStep = (performance.now() - started) / steps;
-      side.rounds.push({ msPerStep, batch, steps });
+      const cpu = process.cpuUsage(cpuStarted);
+      const cpuMsPerStep = (cpu.user + cpu.system) / 1000 / steps;
+      side.rounds.push({ msPerStep, cpuMsPerStep, batch, steps });
       parts.push(`${side.name} ${fmt(msPerStep, 1)}`);
     }
   }
-  process.stdout.write(`round ${r}/${rounds} ms/step: ${parts.join(' | ')}\n`);
+  const load = os.loadavg()[0];
+  loads.push(load);
+  process.stdout.write(
+    `round ${r}/${rounds} ms/step: ${parts.join(' | ')} (load ${fmt(load, 1)})\n`,
+  );
 }
 const tensorsAfter = tf.memory().numTensors;
 const leaked = tensorsAfter - tensorsBefore;
@@ -192,6 +200,12 @@ printTable(
     torchRow ? `${fmt(row.imgPerSec / torchRow.imgPerSec, 3)}x` : 'n/a',
   ]),
 );
+const jsCpu = median(sides[0].rounds.map((x) => x.cpuMsPerStep));
+process.stdout.write(
+  `tfjs CPU time: ${fmt(jsCpu, 1)} ms/step (median; wall ${fmt(rows[0].msPerStep, 1)}); ` +
+    `1-min load average over the run ${fmt(Math.min(...loads), 1)}-${fmt(Math.max(...loads), 1)} ` +
+    `on ${env.nproc} cpus\n`,
+);
 
 mkdirSync(path.dirname(opts.json), { recursive: true });
 writeFileSync(
@@ -204,6 +218,7 @@ writeFileSync(
       warmup,
       rounds,
       flopsPerStep: perStep,
+      loads,
       tensorsBefore,
       tensorsAfter,
       rows,
