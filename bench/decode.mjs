@@ -127,6 +127,20 @@ async function epoch(dataset) {
   return n / ((performance.now() - started) / 1000);
 }
 
+/** Pillow and torch versions of a peer interpreter, for the report. */
+function peerVersions(python) {
+  const code = [
+    'import importlib.util as u, PIL',
+    'torch = __import__("torch").__version__ if u.find_spec("torch") else "none"',
+    'print(f"Pillow {PIL.__version__}, torch {torch}")',
+  ].join('; ');
+  try {
+    return execFileSync(python, ['-c', code], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'versions unknown';
+  }
+}
+
 /** The plain sharp pipeline the fast path replaces: one libvips call per image, 8 in flight. */
 async function plainSharp() {
   const started = performance.now();
@@ -260,6 +274,11 @@ const section = [
   tableLines.join('').trimEnd(),
   '',
   `Best gensynth decoding path (no cache): ${fmt(best, 0)} img/s = ${verdictPeer}; ${fmt(best / DCGAN_CONSUMPTION, 1)}x what DCGAN-32 training consumes (64 images per ~100-200 ms step, at most ${DCGAN_CONSUMPTION} img/s; target 5x).`,
+  ...peers.map(
+    (p) =>
+      `Peer interpreter: \`${p.python}\`${process.env.PYTHONPATH ? ` with PYTHONPATH=\`${process.env.PYTHONPATH}\`` : ''} (${peerVersions(p.python)}).`,
+  ),
+  'The machine is shared with other jobs (load average above): every pipeline slows down alike, so compare rows of one run; worker threads and DataLoader workers gain only when a core is free.',
   ...(missing.length > 0 ? ['', `Not run: ${missing.join('; ')}.`] : []),
   '',
   "The fast path: Node zlib inflates each PNG and gensynth undoes the row filters itself (checked against sharp for every PNG kind in `packages/data/src/decode/decode.test.ts`), composites and resizes on typed arrays, with many images per worker message; anything unusual (interlaced, ICC profile, JPEG, WebP) falls back to sharp. The uint8 cache keeps decoded, resized images for later epochs (`cache: 'memory'` or a shard file).",
