@@ -44,6 +44,9 @@ export class DecodePool {
       const slot: Slot = { worker, busy: 0 };
       worker.on('message', (message: DecodeJobResult & { error?: string }) => this.settle(message));
       worker.on('error', (error) => this.fail(slot, error));
+      worker.on('exit', (code) =>
+        this.fail(slot, new Error(`decode worker exited with code ${code}`)),
+      );
       worker.unref();
       this.slots.push(slot);
       return slot;
@@ -76,7 +79,8 @@ export class DecodePool {
         pending.reject(error);
       }
     }
-    this.slots.splice(this.slots.indexOf(slot), 1);
+    const at = this.slots.indexOf(slot);
+    if (at >= 0) this.slots.splice(at, 1);
   }
 
   /** Run `job` on the least busy worker. */
@@ -97,19 +101,21 @@ export class DecodePool {
   }
 }
 
-let shared: DecodePool | undefined;
+const pools = new Map<number, DecodePool>();
 
 /**
  * The process-wide pool with `workers` threads (default: available cores, at most 4), or
- * undefined when `workers` is 0 or the worker script is not built.
+ * undefined when `workers` is 0 or the worker script is not built. Idle workers do not keep the
+ * process alive.
  */
 export function sharedDecodePool(workers?: number): DecodePool | undefined {
   const size = workers ?? Math.min(4, Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
   const script = workerScript();
   if (size <= 0 || !script) return undefined;
-  if (!shared || shared.size !== size) {
-    void shared?.close();
-    shared = new DecodePool(size, script);
+  let pool = pools.get(size);
+  if (!pool) {
+    pool = new DecodePool(size, script);
+    pools.set(size, pool);
   }
-  return shared;
+  return pool;
 }
