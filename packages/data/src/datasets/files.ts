@@ -79,39 +79,33 @@ export async function verifyHeaders(
   entries: FileEntry[],
   o: DecodedSourceOptions & { headerBytes?: (e: FileEntry) => Promise<Uint8Array> },
 ): Promise<FileEntry[]> {
-  const good: FileEntry[] = [];
   const maxPixels = o.maxPixels ?? 89_478_485;
-  for (const entry of entries) {
-    let problem: BadFile | undefined;
+  const problems = await mapLimit(entries, 32, async (entry): Promise<BadFile | undefined> => {
+    const bad = (reason: BadFile['reason'], detail: string) => ({
+      file: entry.name,
+      reason,
+      detail,
+    });
+    let bytes: Uint8Array;
     try {
-      const bytes = o.headerBytes ? await o.headerBytes(entry) : await entry.load();
-      const header = readImageHeader(bytes);
-      if (bytes.length === 0)
-        problem = { file: entry.name, reason: 'truncated', detail: 'empty file' };
-      else if (header.format === 'unknown')
-        problem = {
-          file: entry.name,
-          reason: 'not-an-image',
-          detail: 'no known image signature in the first bytes',
-        };
-      else if (
-        header.width !== undefined &&
-        header.height !== undefined &&
-        header.width * header.height > maxPixels
-      ) {
-        problem = {
-          file: entry.name,
-          reason: 'too-large',
-          detail: `header claims ${header.width}x${header.height} pixels, limit ${maxPixels}`,
-        };
-      }
+      bytes = o.headerBytes ? await o.headerBytes(entry) : await entry.load();
     } catch (error) {
-      problem = { file: entry.name, reason: 'unreadable', detail: (error as Error).message };
+      return bad('unreadable', (error as Error).message);
     }
-    if (!problem) good.push(entry);
-    else reportBad(problem, o);
-  }
-  return good;
+    const header = readImageHeader(bytes);
+    if (bytes.length === 0) return bad('truncated', 'empty file');
+    if (header.format === 'unknown') {
+      return bad('not-an-image', 'no known image signature in the first bytes');
+    }
+    const { width, height } = header;
+    if (width !== undefined && height !== undefined && width * height > maxPixels) {
+      return bad('too-large', `header claims ${width}x${height} pixels, limit ${maxPixels}`);
+    }
+    return undefined;
+  });
+  // Report in file order, whatever order the reads finished in.
+  problems.forEach((problem) => problem && reportBad(problem, o));
+  return entries.filter((_, i) => problems[i] === undefined);
 }
 
 /** Fully decode every entry at scan time (`verify: 'decode'`); returns the good ones. */
