@@ -185,14 +185,30 @@ function verticalPass(src: Samples, rowLength: number, ty: Taps): Float32Array {
   const outH = ty.outSize;
   const out = new Float32Array(outH * rowLength);
   for (let y = 0; y < outH; y++) {
-    const s = ty.start[y] as number;
     const n = ty.count[y] as number;
+    const first = (ty.start[y] as number) * rowLength;
+    const w = ty.weights.subarray(y * ty.maxTaps, y * ty.maxTaps + n);
     const o = y * rowLength;
-    for (let k = 0; k < n; k++) {
-      const w = ty.weights[y * ty.maxTaps + k] as number;
-      const from = (s + k) * rowLength;
-      for (let i = 0; i < rowLength; i++)
-        out[o + i] = (out[o + i] as number) + w * (src[from + i] as number);
+    if (n === 4) {
+      // The common 2x antialiased bilinear case, unrolled: one store per output sample.
+      const [w0, w1, w2, w3] = w as unknown as [number, number, number, number];
+      const r1 = first + rowLength;
+      const r2 = r1 + rowLength;
+      const r3 = r2 + rowLength;
+      for (let i = 0; i < rowLength; i++) {
+        out[o + i] =
+          w0 * (src[first + i] as number) +
+          w1 * (src[r1 + i] as number) +
+          w2 * (src[r2 + i] as number) +
+          w3 * (src[r3 + i] as number);
+      }
+      continue;
+    }
+    for (let i = 0; i < rowLength; i++) {
+      let acc = 0;
+      for (let k = 0, at = first + i; k < n; k++, at += rowLength)
+        acc += (w[k] as number) * (src[at] as number);
+      out[o + i] = acc;
     }
   }
   return out;
