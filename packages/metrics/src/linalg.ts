@@ -128,26 +128,33 @@ export function symmetricEigenvalues(input: Float64Array, n: number): Float64Arr
     if (vNorm === 0) continue;
     for (let i = k + 1; i < n; i++) v[i]! /= vNorm;
 
-    // A22 <- H A22 H = A22 - 2 (v q^T + q v^T), p = A22 v, q = p - (v^T p) v
-    let vp = 0;
+    // A22 <- H A22 H = A22 - 2 (v q^T + q v^T), p = A22 v, q = p - (v^T p) v; only the lower
+    // triangle of A22 is read and written (each off-diagonal entry feeds two rows of p)
+    for (let i = k + 1; i < n; i++) p[i] = 0;
     for (let i = k + 1; i < n; i++) {
-      let sum = 0;
       const row = i * n;
-      for (let j = k + 1; j < n; j++) sum += a[row + j]! * v[j]!;
-      p[i] = sum;
-      vp += v[i]! * sum;
+      const vi = v[i]!;
+      let sum = a[row + i]! * vi;
+      for (let j = k + 1; j < i; j++) {
+        const aij = a[row + j]!;
+        sum += aij * v[j]!;
+        p[j]! += aij * vi;
+      }
+      p[i]! += sum;
     }
+    let vp = 0;
+    for (let i = k + 1; i < n; i++) vp += v[i]! * p[i]!;
     for (let i = k + 1; i < n; i++) p[i]! -= vp * v[i]!;
     for (let i = k + 1; i < n; i++) {
       const row = i * n;
       const vi = 2 * v[i]!;
       const qi = 2 * p[i]!;
-      for (let j = k + 1; j < n; j++) a[row + j]! -= vi * p[j]! + qi * v[j]!;
+      for (let j = k + 1; j <= i; j++) a[row + j]! -= vi * p[j]! + qi * v[j]!;
     }
   }
   if (n >= 2) {
     diagonal[n - 2] = a[(n - 2) * n + n - 2]!;
-    offDiagonal[n - 2] = a[(n - 1) * n + n - 2]!;
+    offDiagonal[n - 2] = a[(n - 1) * n + n - 2]!; // lower triangle
   }
   if (n >= 1) diagonal[n - 1] = a[n * n - 1]!;
   return tridiagonalEigenvalues(diagonal, offDiagonal, n);
