@@ -5,7 +5,7 @@
 //
 //   node bench/dcgan32.mjs [--backend wasm|cpu|node|node-gpu] [--steps 20] [--warmup 3]
 //     [--batch 64] [--rounds 3] [--threads 2] [--no-peers] [--peers torch,tf] [--peers-dir DIR]
-//     [--python PATH] [--profile] [--top 15] [--json bench/out/dcgan32.json]
+//     [--python PATH] [--profile] [--profile-steps 1] [--top 15] [--json bench/out/dcgan32.json]
 //
 // Needs @gensynth/core built (`cd packages/core && npx tsup`, or `npm run bench`).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,6 +40,7 @@ const { values: opts } = parseArgs({
     python: { type: 'string' },
     profile: { type: 'boolean', default: false },
     top: { type: 'string', default: '15' },
+    'profile-steps': { type: 'string', default: '1' },
     json: { type: 'string', default: path.join(REPO_ROOT, 'bench', 'out', 'dcgan32.json') },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -69,6 +70,7 @@ const batch = positiveInt('batch');
 const rounds = positiveInt('rounds');
 const threads = positiveInt('threads');
 const top = positiveInt('top');
+const profileSteps = positiveInt('profile-steps');
 
 // 1. Backend and environment.
 const logger = createLogger('info', (level, message) =>
@@ -105,7 +107,7 @@ process.stdout.write(`warmup: ${warmup} steps in ${fmt(warmMs / 1000, 1)} s\n`);
 
 // 3. --profile: one step, kernel by kernel, then stop.
 if (opts.profile) {
-  const prof = await profileKernels(() => net.step());
+  const prof = await profileKernels(() => net.step(), { repeats: profileSteps });
   printProfile(prof);
   net.dispose();
   process.exit(0);
@@ -266,7 +268,7 @@ async function describeEnvironment(chosen) {
 
 function printProfile(prof) {
   process.stdout.write(
-    `profile of one step: ${fmt(prof.wallMs, 1)} ms wall, ${fmt(prof.kernelMs, 1)} ms in ` +
+    `profile of one step (median of ${prof.repeats}): ${fmt(prof.wallMs, 1)} ms wall, ${fmt(prof.kernelMs, 1)} ms in ` +
       `${prof.calls} kernel calls, ${fmt(prof.wallMs - prof.kernelMs, 1)} ms outside kernels` +
       (prof.tfProfileMs === null
         ? ''

@@ -1,4 +1,4 @@
-// Per-kernel timing of one call, for `--profile`.
+// Per-kernel timing of a call (one training step), for `--profile`.
 //
 // tf.profile reports kernelTimeMs from backend.time(), which on 'wasm' and 'cpu' is wall time
 // around each kernel; but ops built with customGrad (and kernels that call other ops) appear both
@@ -10,17 +10,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * Run `fn` once and time every kernel it launches (forward, backward, optimizer).
- * @returns {Promise<{wallMs: number, kernelMs: number, calls: number,
+ * Run `fn` `repeats` times and time every kernel it launches (forward, backward, optimizer).
+ * Per kernel (and per kernel + input shapes) the median over the repeats is reported, which
+ * keeps one descheduled call on a shared machine from dominating the table.
+ * @returns {Promise<{wallMs: number, kernelMs: number, calls: number, repeats: number,
  *   byName: {name: string, ms: number, calls: number}[],
  *   byCall: {name: string, shapes: string, ms: number, calls: number}[],
  *   tfProfileMs: number | null}>}
  */
-export async function profileKernels(fn) {
+export async function profileKernels(fn, { repeats = 1 } = {}) {
   const engine = tf.engine();
   const original = engine.runKernelFunc;
   const stack = [];
-  const records = [];
+  let records = [];
   engine.runKernelFunc = function timed(params) {
     const name = params.kernelName ?? engine.state.activeScope?.name ?? 'customGrad';
     const shapes = Object.values(params.inputs ?? {})
@@ -39,13 +41,17 @@ export async function profileKernels(fn) {
       records.push({ name, shapes, ms: ms - frame.childMs });
     }
   };
-  let wallMs;
+  const runs = [];
   try {
-    const started = performance.now();
-    const out = fn();
-    await settle(out);
-    wallMs = performance.now() - started;
-    dispose(out);
+    for (let i = 0; i < repeats; i++) {
+      records = [];
+      const started = performance.now();
+      const out = fn();
+      await settle(out);
+      const wallMs = performance.now() - started;
+      dispose(out);
+      runs.push({ wallMs, ...summarize(records) });
+    }
   } finally {
     engine.runKernelFunc = original;
   }
@@ -62,7 +68,33 @@ export async function profileKernels(fn) {
   // tf.profile keeps what fn returned; release it.
   info.result?.forEach?.((t) => t.dispose());
 
-  return { wallMs, tfProfileMs, ...summarize(records) };
+  return { tfProfileMs, repeats, ...combine(runs) };
+}
+
+/** Median over runs of the wall time, the kernel total and each kernel's time. */
+function combine(runs) {
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  const merge = (key, pick) => {
+    const groups = new Map();
+    for (const run of runs) {
+      for (const entry of run[key]) {
+        const id = pick(entry);
+        groups.set(id, [...(groups.get(id) ?? []), entry]);
+      }
+    }
+    const merged = [...groups.values()].map((list) => ({
+      ...list[0],
+      ms: med(list.map((e) => e.ms)),
+    }));
+    return merged.sort((a, b) => b.ms - a.ms);
+  };
+  return {
+    wallMs: med(runs.map((r) => r.wallMs)),
+    kernelMs: med(runs.map((r) => r.kernelMs)),
+    calls: runs[0].calls,
+    byName: merge('byName', (e) => e.name),
+    byCall: merge('byCall', (e) => `${e.name} ${e.shapes}`),
+  };
 }
 
 function summarize(records) {

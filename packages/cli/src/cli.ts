@@ -3,8 +3,8 @@
  * print where the results are.
  */
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { getLogger } from '@gensynth/core';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { getLogger, isGensynthError } from '@gensynth/core';
 import { loadLatestGoodCheckpoint, restoreCheckpoint, writeImageGrid } from '@gensynth/train';
 import { loadConfigFile, resolveConfig } from './config';
 import { modelFromConfig, resumeExperiment, runExperiment, type ExperimentResult } from './experiment';
@@ -14,6 +14,14 @@ import { formatRunSummary } from './summary';
 import { readStoredExperiment, selectBackend } from './stored';
 
 export const VERSION = '0.0.0';
+
+/** 0 success (and --help), 2 bad usage or config, 1 anything else. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  if (error instanceof InvalidArgumentError) return 2;
+  if (isGensynthError(error, 'INVALID_CONFIG') || isGensynthError(error, 'INVALID_ARGUMENT')) return 2;
+  return 1;
+}
 
 function integer(name: string, min = 1) {
   return (value: string): number => {

@@ -69,7 +69,16 @@ export async function buildDatasets(
     seed,
     fractions: { train: 1 - validation, validation },
   });
-  return { train: trainSet, validation: validationSet };
+  if (data.limit === undefined || data.limit >= full.size) {
+    return { train: trainSet, validation: validationSet };
+  }
+  // The splits are already in shuffled order, so their first images are a seeded random subset.
+  const trainSize = Math.round(data.limit * (1 - validation));
+  const first = (n: number) => Array.from({ length: n }, (_, i) => i);
+  return {
+    train: trainSet.subset(first(trainSize), trainSet.name),
+    validation: validationSet.subset(first(data.limit - trainSize), validationSet.name),
+  };
 }
 
 function requirePath(config: ExperimentConfig): string {

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import sharp from 'sharp';
+import * as tf from '@tensorflow/tfjs-core';
+import { setLogger, silentLogger } from '@gensynth/core';
+import { exitCodeOf, runCli } from './cli';
+
+/** Run `gensynth ...args` in-process; resolves to the exit code and what it printed. */
+async function gensynth(...args: string[]): Promise<{ code: number; out: string }> {
+  const chunks: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => (chunks.push(String(chunk)), true)) as typeof process.stdout.write;
+  const program = new Command().configureOutput({ writeOut: (s) => chunks.push(s), writeErr: (s) => chunks.push(s) });
+  try {
+    await runCli(program, ['node', 'gensynth', ...args]);
+    return { code: 0, out: chunks.join('') };
+  } catch (error) {
+    return { code: exitCodeOf(error), out: `${chunks.join('')}${(error as Error).message}` };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+describe('gensynth command', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensynth-cli-'));
+  const runDir = path.join(dir, 'run');
+  const configFile = path.join(dir, 'tiny.yaml');
+  beforeAll(() => {
+    setLogger(silentLogger);
+    fs.writeFileSync(
+      configFile,
+      [
+        'name: tiny',
+        'seed: 3',
+        'backend: cpu',
+        `runDir: ${runDir}`,
+        'data: { source: mnist-package, imageSize: 32, limit: 400 }',
+        'model: { latentDim: 8, generatorFilters: 4, discriminatorFilters: 4 }',
+        'train: { steps: 4, batchSize: 16, logEvery: 2, sampleEvery: 2, checkpointEvery: 2, sampleCount: 4 }',
+        'eval: { numSamples: 32 }',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('trains from a config, then resumes, samples and evaluates the run', async () => {
+    const trained = await gensynth('train', configFile, '--progress', 'none');
+    expect(trained.code).toBe(0);
+    expect(trained.out).toContain('run completed at step 4');
+    expect(fs.readFileSync(path.join(runDir, 'checkpoints', 'LATEST'), 'utf8').trim()).toBe('step-000004');
+
+    const resumed = await gensynth('resume', runDir, '--steps', '6', '--progress', 'none');
+    expect(resumed.code).toBe(0);
+    expect(resumed.out).toContain('run completed at step 6');
+    const steps = fs
+      .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).step as number);
+    expect(steps.filter((s, i) => steps.indexOf(s) !== i && s !== steps[i - 1])).toEqual([]);
+    expect(Math.max(...steps)).toBe(6);
+
+    const out = path.join(dir, 'grid.png');
+    const before = tf.memory().numTensors;
+    const sampled = await gensynth('sample', runDir, '--n', '4', '--out', out);
+    expect(sampled.code).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    const meta = await sharp(out).metadata();
+    expect(meta.format).toBe('png');
+    expect(meta.width).toBeGreaterThanOrEqual(64);
+
+    const evaluated = await gensynth('eval', runDir, '--against', path.join(dir, 'missing-stats.json'), '--n', '32');
+    expect(evaluated.code).toBe(1);
+    expect(evaluated.out).toMatch(/missing-stats\.json/);
+  });
+
+  it('exits 2 with the field named when the config is bad', async () => {
+    const bad = path.join(dir, 'bad.yaml');
+    fs.writeFileSync(bad, 'data: { source: mnist-package }\nmodel: { loss: wasserstein }\n');
+    const result = await gensynth('train', bad);
+    expect(result.code).toBe(2);
+    expect(result.out).toContain('model.loss: expected one of "non-saturating", "minimax", "hinge", "wgan-gp", "lsgan"; received "wasserstein"');
+  });
+
+  it('exits 2 on bad usage and 0 on --help', async () => {
+    expect((await gensynth('sample', runDir, '--n', 'zero')).code).toBe(2);
+    expect((await gensynth('frobnicate')).code).toBe(2);
+    const help = await gensynth('--help');
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/train.*\n.*resume/s);
+  });
+
+  it('inspects a data source as JSON', async () => {
+    const result = await gensynth('data', 'inspect', 'mnist-package', '--json');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.out);
+    expect(report.count).toBe(10000);
+    expect(report.classes).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  });
+});
