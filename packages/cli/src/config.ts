@@ -35,7 +35,10 @@ export const modelConfigSchema = z
     latentDim: positiveInt.default(64),
     generatorFilters: positiveInt.default(64),
     discriminatorFilters: positiveInt.default(64),
+    /** Normalisation in G. */
     normalization: z.enum(['batch', 'layer', 'none']).default('batch'),
+    /** Normalisation in D after its first stage; default batch (layer with a gradient penalty). */
+    discriminatorNormalization: z.enum(['batch', 'layer', 'none']).optional(),
     activation: z.enum(['relu', 'leakyRelu', 'elu']).default('relu'),
     loss: z.enum(['non-saturating', 'minimax', 'hinge', 'wgan-gp', 'lsgan']).default('non-saturating'),
     optimizer: z.enum(['adam', 'sgd']).default('adam'),

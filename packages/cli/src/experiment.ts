@@ -103,6 +103,7 @@ export function buildModel(config: ExperimentConfig, dataset: ImageDataset): Gen
     generatorFilters: m.generatorFilters,
     discriminatorFilters: m.discriminatorFilters,
     generatorNormalization: m.normalization,
+    ...(m.discriminatorNormalization ? { discriminatorNormalization: m.discriminatorNormalization } : {}),
     generatorActivation: m.activation,
     loss: m.loss,
     optimizer,

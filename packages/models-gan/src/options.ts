@@ -92,7 +92,7 @@ export const DCGAN_DEFAULTS: Readonly<Tunable> = Object.freeze({
   discriminatorFilters: 64,
   kernelSize: 4,
   generatorNormalization: 'batch',
-  discriminatorNormalization: 'none',
+  discriminatorNormalization: 'batch',
   generatorActivation: 'relu',
   discriminatorActivation: 'leakyRelu',
   leakyReluSlope: 0.2,
@@ -293,6 +293,10 @@ export function resolveDCGANConfig(options: DCGANOptions, caller = 'createDCGAN'
     ]),
   };
   delete (config as { optimizer?: unknown }).optimizer;
+  if (options.discriminatorNormalization === undefined && usesInputGradients(config)) {
+    // Gradient penalties are per sample, which batch norm's coupling of a batch breaks.
+    config.discriminatorNormalization = 'layer';
+  }
 
   const filtersFix =
     'Pass a positive integer such as 64 (fewer filters train faster, more fit better).';
