@@ -9,7 +9,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger, setLogger } from '@gensynth/core';
-import { formatRunSummary, loadConfigFile, resolveConfig, runExperiment } from '@gensynth/cli';
+import {
+  buildDatasets,
+  fidFloor,
+  formatRunSummary,
+  loadConfigFile,
+  resolveConfig,
+  runExperiment,
+} from '@gensynth/cli';
 import { verifyRun } from './verify.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -54,6 +61,16 @@ process.stdout.write(
 const result = await runExperiment(config, { progress: flags.progress });
 process.stdout.write(`${formatRunSummary(result)}\n`);
 result.model.dispose();
+
+// 6. The floor: FID of as many real training digits against the same validation digits.
+if (config.eval.fid) {
+  const { train: trainSet, validation } = await buildDatasets(config);
+  const floor = await fidFloor(trainSet, validation, config.eval.numSamples);
+  process.stdout.write(
+    `\nFID floor ${floor.toFixed(3)}: ${config.eval.numSamples} real training digits scored ` +
+      `against the ${validation.size} validation digits the same way (a perfect generator's FID)\n`,
+  );
+}
 
 // CI's smoke run also checks that every artifact exists and is valid.
 if (flags.smoke) {

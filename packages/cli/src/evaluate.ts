@@ -60,13 +60,23 @@ export function createFidEvaluator(
 }
 
 /**
- * FID of the validation images against the training images under the digit features: the floor
- * a generator can hope to reach with this many samples.
+ * FID of `maxImages` training images against the validation images under the digit features:
+ * the floor a generator can hope to reach when scored with as many samples.
  */
-export async function fidFloor(train: Dataset, validation: Dataset): Promise<number> {
+export async function fidFloor(
+  train: Dataset,
+  validation: Dataset,
+  maxImages?: number,
+): Promise<number> {
   const extractor = createDigitFeatureExtractor();
   try {
-    const result = await computeFid({ extractor, real: validation, fake: train, batchSize: 200 });
+    const result = await computeFid({
+      extractor,
+      real: validation,
+      fake: train,
+      batchSize: 200,
+      ...(maxImages !== undefined ? { maxImages } : {}),
+    });
     return result.fid;
   } finally {
     extractor.dispose();

@@ -23,5 +23,5 @@ export {
 } from './experiment';
 export { readStoredExperiment, selectBackend } from './stored';
 export { formatRunSummary } from './summary';
-export { createFidEvaluator } from './evaluate';
+export { createFidEvaluator, fidFloor } from './evaluate';
 export { runCli } from './cli';
