@@ -11,7 +11,17 @@ import {
   type Logger,
   type ModelConfig,
 } from '@gensynth/core';
-import { mnistPackage, emojiDataset, imageFolder, splitDataset, type ImageDataset } from '@gensynth/data';
+import {
+  celebA,
+  cifar10,
+  emojiDataset,
+  imageFolder,
+  lsun,
+  mnistIdx,
+  mnistPackage,
+  splitDataset,
+  type ImageDataset,
+} from '@gensynth/data';
 import { createDCGAN, createGanFromConfig } from '@gensynth/models-gan';
 import { resume, train, type ProgressMode, type TrainResult } from '@gensynth/train';
 import { resolveConfig, type ExperimentConfig } from './config';
@@ -38,23 +48,31 @@ export async function buildDatasets(
   const { data, seed } = config;
   const fit = { imageSize: data.imageSize };
   let full: ImageDataset;
+  const { channels } = data;
   switch (data.source) {
     case 'mnist-package':
       full = mnistPackage(fit);
       break;
     case 'emoji':
-      full = await emojiDataset({ ...fit, channels: data.channels });
+      full = await emojiDataset({ ...fit, channels });
       break;
     case 'folder':
-      full = await imageFolder(requirePath(config), { ...fit, channels: data.channels });
+      full = await imageFolder(requirePath(config), { ...fit, channels });
       break;
-    default:
-      throw new GensynthError('INVALID_CONFIG', {
-        where: 'config data.source',
-        expected: "'mnist-package', 'emoji' or 'folder' for `gensynth train`",
-        received: JSON.stringify(data.source),
-        fix: 'Use one of those sources, or build the dataset in code with @gensynth/data and call train() from @gensynth/train.',
-      });
+    case 'cifar10':
+      full = cifar10(requirePath(config), { ...fit, channels, split: 'all' });
+      break;
+    case 'mnist-idx': {
+      const labels = data.labelsPath;
+      full = mnistIdx({ images: requirePath(config), ...(labels ? { labels } : {}) }, fit);
+      break;
+    }
+    case 'celeba':
+      full = await celebA(requirePath(config), { ...fit, channels, split: 'all' });
+      break;
+    case 'lsun':
+      full = await lsun(requirePath(config), { ...fit, channels });
+      break;
   }
   if (full.imageShape.channels !== data.channels) {
     throw new GensynthError('INVALID_CONFIG', {
@@ -81,13 +99,23 @@ export async function buildDatasets(
   };
 }
 
+/** What `data.path` names for each source that needs one. */
+const PATH_OF: Record<string, string> = {
+  folder: 'a folder of images (class subfolders allowed)',
+  cifar10: 'the cifar-10-batches-bin folder',
+  'mnist-idx': 'the images IDX file (raw or .gz); labels go in data.labelsPath',
+  celeba: 'the CelebA root folder (with img_align_celeba/)',
+  lsun: 'an LSUN LMDB folder (with data.mdb) or a folder of exported images',
+};
+
 function requirePath(config: ExperimentConfig): string {
   if (!config.data.path) {
+    const what = PATH_OF[config.data.source] ?? 'a path';
     throw new GensynthError('INVALID_CONFIG', {
       where: 'config data.path',
-      expected: `a folder for source '${config.data.source}'`,
+      expected: `${what} for source '${config.data.source}'`,
       received: 'nothing',
-      fix: 'Add data.path: <folder of images>.',
+      fix: `Add data.path: <${what.split(' (')[0]}>.`,
     });
   }
   return config.data.path;
