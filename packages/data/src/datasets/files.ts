@@ -113,16 +113,17 @@ export async function verifyByDecoding(
   entries: FileEntry[],
   o: DecodedSourceOptions,
 ): Promise<FileEntry[]> {
-  const ok = await mapLimit(entries, o.concurrency ?? 16, async (entry) => {
+  const problems = await mapLimit(entries, o.concurrency ?? 16, async (entry) => {
     try {
       await decodeEntry(entry, o);
-      return true;
+      return undefined;
     } catch (error) {
-      reportBad(toBadFile(entry, error), o);
-      return false;
+      return toBadFile(entry, error);
     }
   });
-  return entries.filter((_, i) => ok[i]);
+  // Report in file order, whatever order the decodes finished in.
+  problems.forEach((problem) => problem && reportBad(problem, o));
+  return entries.filter((_, i) => problems[i] === undefined);
 }
 
 function toBadFile(entry: FileEntry, error: unknown): BadFile {
