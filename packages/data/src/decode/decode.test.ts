@@ -365,6 +365,84 @@ describe('bad files', () => {
     expect(await reasonOf(png)).toBe('too-large');
   });
 
+  it('refuses a JPEG whose frame header claims 65000 x 65000 before decoding', async () => {
+    const jpeg = await sharp(Buffer.alloc(8 * 8 * 3, 50), {
+      raw: { width: 8, height: 8, channels: 3 },
+    })
+      .jpeg()
+      .toBuffer();
+    // SOF0 (FF C0): length u16, precision u8, then height u16 and width u16, big-endian.
+    const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    jpeg.writeUInt16BE(65000, sof + 5);
+    jpeg.writeUInt16BE(65000, sof + 7);
+    expect(await reasonOf(jpeg)).toBe('too-large');
+    const error = await decodeImage(jpeg, { name: 'big.jpg' }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('header claims 65000x65000');
+  });
+
+  it('reports a CIELAB TIFF as an unsupported colour space, naming it', async () => {
+    // Baseline TIFF (TIFF 6.0): 1x1, 3 x 8-bit samples, uncompressed, PhotometricInterpretation 8
+    // (CIELab). IFD of 10 entries at byte 8, BitsPerSample values at 134, the pixel at 140.
+    const entries = [
+      [256, 3, 1, 1],
+      [257, 3, 1, 1],
+      [258, 3, 3, 134],
+      [259, 3, 1, 1],
+      [262, 3, 1, 8],
+      [273, 4, 1, 140],
+      [277, 3, 1, 3],
+      [278, 3, 1, 1],
+      [279, 4, 1, 3],
+      [284, 3, 1, 1],
+    ];
+    const tiff = Buffer.alloc(143);
+    tiff.write('II', 0, 'latin1');
+    tiff.writeUInt16LE(42, 2);
+    tiff.writeUInt32LE(8, 4);
+    tiff.writeUInt16LE(entries.length, 8);
+    entries.forEach(([tag, type, count, value], i) => {
+      tiff.writeUInt16LE(tag!, 10 + 12 * i);
+      tiff.writeUInt16LE(type!, 12 + 12 * i);
+      tiff.writeUInt32LE(count!, 14 + 12 * i);
+      if (type === 3 && count === 1) tiff.writeUInt16LE(value!, 18 + 12 * i);
+      else tiff.writeUInt32LE(value!, 18 + 12 * i);
+    });
+    [8, 8, 8].forEach((bits, i) => tiff.writeUInt16LE(bits, 134 + 2 * i));
+    tiff.set([128, 0, 0], 140);
+    expect((await sharp(tiff).metadata()).space).toBe('lab');
+    expect(await reasonOf(tiff)).toBe('unsupported');
+    const error = await decodeImage(tiff, { name: 'lab.tif' }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      /^lab\.tif: expected .*; received unsupported: colour space lab/,
+    );
+  });
+
+  it('words every bad-file error as "file: expected ...; received .... How to fix."', async () => {
+    const cases: [string, Uint8Array][] = [
+      ['empty.png', new Uint8Array(0)],
+      ['notes.png', Buffer.from('a text file renamed to .png')],
+      [
+        'cut.png',
+        encodePng({
+          width: 8,
+          height: 8,
+          colorType: 0,
+          bitDepth: 8,
+          samples: new Array(64).fill(3),
+        }).subarray(0, 45),
+      ],
+    ];
+    for (const [name, bytes] of cases) {
+      const error = await decodeImage(bytes, { name }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BadImageError);
+      expect((error as Error).message).toMatch(
+        new RegExp(
+          `^${name.replace('.', '\\.')}: expected [^;]+; received [a-z-]+: .+\\. [A-Z].+\\.$`,
+        ),
+      );
+    }
+  });
+
   it('reports an invalid PNG colour type as unsupported', async () => {
     const png = encodePng({ width: 1, height: 1, colorType: 0, bitDepth: 8, samples: [0] });
     png[25] = 5;
