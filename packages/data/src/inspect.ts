@@ -134,7 +134,14 @@ async function load(source: string, kind: SourceKind, o: InspectOptions): Promis
       const entries = fs
         .readdirSync(source, { withFileTypes: true })
         .filter((d) => !d.name.startsWith('.'));
-      const classes = o.classes ?? (entries.length > 0 && entries.every((d) => d.isDirectory()));
+      const isFolder = (name: string) => {
+        try {
+          return fs.statSync(path.join(source, name)).isDirectory();
+        } catch {
+          return false; // a broken or looping link
+        }
+      };
+      const classes = o.classes ?? (entries.length > 0 && entries.every((d) => isFolder(d.name)));
       return imageFolder(source, {
         imageSize: o.imageSize ?? (await nativeSize(source, 64)),
         classes,

@@ -136,6 +136,37 @@ describe('imageFolder', () => {
   });
 });
 
+describe('imageFolder with symbolic links', () => {
+  const root = tmpDir('links');
+  const elsewhere = tmpDir('links-target');
+  write(path.join(root, 'real', 'x.png'), solidPng(2, 2, [5, 6, 7, 255]));
+  fs.symlinkSync(path.join(root, 'real'), path.join(root, 'linked')); // a second way in
+  fs.symlinkSync(root, path.join(root, 'real', 'up')); // a loop back to the root
+  fs.symlinkSync(path.join(root, 'nowhere.png'), path.join(root, 'dangling.png'));
+  fs.symlinkSync(path.join(root, 'self.png'), path.join(root, 'self.png'));
+  write(path.join(elsewhere, 'dogs', 'd.png'), solidPng(2, 2, [1, 1, 1, 255]));
+  const classes = tmpDir('links-classes');
+  write(path.join(classes, 'cats', 'c.png'), solidPng(2, 2, [2, 2, 2, 255]));
+  fs.symlinkSync(path.join(elsewhere, 'dogs'), path.join(classes, 'dogs'));
+
+  it('follows links to folders once each, ends loops, and reports broken links by name', async () => {
+    const ds = await imageFolder(root, { imageSize: 2 });
+    expect(ds.details.files).toEqual([path.join(root, 'linked', 'x.png')]);
+    expect(ds.badFiles.map((b) => [path.basename(b.file), b.reason])).toEqual([
+      ['dangling.png', 'unreadable'],
+      ['self.png', 'unreadable'],
+    ]);
+    expect(ds.badFiles[1]?.detail).toContain('ELOOP');
+  });
+
+  it('takes a linked first-level folder as a class', async () => {
+    const ds = await imageFolder(classes, { imageSize: 2, classes: true });
+    expect(ds.classNames).toEqual(['cats', 'dogs']);
+    expect(Array.from(ds.labels!)).toEqual([0, 1]);
+    expect(Array.from((await ds.read([1])).pixels.subarray(0, 3))).toEqual([1, 1, 1]);
+  });
+});
+
 describe('emojiDataset', () => {
   it('holds the 3,786 Noto emoji PNGs, composited onto white', async () => {
     const ds = await emojiDataset({ imageSize: 32, verify: 'none' });

@@ -58,16 +58,35 @@ export interface ImageFolderOptions extends FitOptions {
   logger?: Logger;
 }
 
+/** True for a folder, or a symbolic link to one (a broken or looping link is not). */
+function isFolder(entry: fs.Dirent, full: string): boolean {
+  if (entry.isDirectory()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  try {
+    return fs.statSync(full).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Image files under `root` in sorted path order. Symbolic links to folders are followed, each
+ * real folder once, so a link back up the tree ends the walk instead of looping.
+ */
 function listFiles(root: string, extensions: readonly string[]): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
   const walk = (dir: string) => {
+    const real = fs.realpathSync(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
     const entries = fs
       .readdirSync(dir, { withFileTypes: true })
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
+      if (isFolder(entry, full)) walk(full);
       else if (extensions.includes(path.extname(entry.name).toLowerCase())) out.push(full);
     }
   };
@@ -192,7 +211,7 @@ export async function imageFolder(
   if (options.classes) {
     classNames = fs
       .readdirSync(root, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .filter((d) => !d.name.startsWith('.') && isFolder(d, path.join(root, d.name)))
       .map((d) => d.name)
       .sort();
     entries = classNames.flatMap((name, label) =>
