@@ -136,6 +136,32 @@ describe('imageFolder', () => {
   });
 });
 
+describe('imageFolder with a class whose only file is bad', () => {
+  const root = tmpDir('lonely');
+  write(path.join(root, 'cats', 'a.png'), solidPng(2, 2, [10, 10, 10, 255]));
+  write(path.join(root, 'cats', 'b.png'), solidPng(2, 2, [20, 20, 20, 255]));
+  const only = solidPng(16, 16, [1, 2, 3, 255]);
+  write(path.join(root, 'dogs', 'only.png'), only.subarray(0, only.length - 30)); // header intact
+
+  it('finishes every epoch: the bad file is listed and replaced by another class, with a warning', async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (m: string) => warnings.push(m) };
+    const ds = await imageFolder(root, { imageSize: 2, classes: true, workers: 0, logger });
+    expect(ds.size).toBe(3);
+    let seen = 0;
+    for await (const batch of ds.batches({ batchSize: 3, epochs: 3, seed: 4 })) {
+      seen += batch.images.shape[0];
+      batch.images.dispose();
+      batch.labels?.dispose();
+    }
+    expect(seen).toBe(9);
+    expect(ds.badFiles.map((b) => [path.basename(b.file), b.reason])).toEqual([
+      ['only.png', 'truncated'],
+    ]);
+    expect(warnings.filter((w) => w.startsWith('no image of class 1 decodes'))).toHaveLength(1);
+  });
+});
+
 describe('imageFolder with symbolic links', () => {
   const root = tmpDir('links');
   const elsewhere = tmpDir('links-target');
