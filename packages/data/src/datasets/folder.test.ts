@@ -160,6 +160,11 @@ describe('imageFolder with a class whose only file is bad', () => {
     ]);
     expect(warnings.filter((w) => w.startsWith('no image of class 1 decodes'))).toHaveLength(1);
   });
+
+  it("throws on first read with badFiles: 'fail', naming the file and the reason", async () => {
+    const ds = await imageFolder(root, { imageSize: 2, classes: true, badFiles: 'fail' });
+    await expect(ds.read([2])).rejects.toThrow(/only\.png: expected .*; received truncated: /);
+  });
 });
 
 describe('imageFolder with symbolic links', () => {

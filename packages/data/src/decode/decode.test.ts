@@ -191,6 +191,26 @@ describe('PNG kinds', () => {
     expect(Array.from(black.data)).toEqual([0, 0, 0, 0, 100, 0, 0, 0, 255]);
   });
 
+  it('composites gray+alpha onto the background for RGB and for gray datasets', async () => {
+    // Gray 100 at alpha 51 (20 %): round((100 * 51 + 255 * 204) / 255) = 224 on white;
+    // on [0, 0, 200]: R = G = round(100 * 51 / 255) = 20, B = round((5100 + 200 * 204) / 255) = 180.
+    const png = encodePng({
+      width: 2,
+      height: 1,
+      colorType: 4,
+      bitDepth: 8,
+      samples: [100, 51, 7, 255],
+    });
+    for (const fastPng of [true, false]) {
+      expect(Array.from((await decodeImage(png, { channels: 3, fastPng })).data)).toEqual([
+        224, 224, 224, 7, 7, 7,
+      ]);
+      const blue = await decodeImage(png, { channels: 3, fastPng, background: [0, 0, 200] });
+      expect(Array.from(blue.data)).toEqual([20, 20, 180, 7, 7, 7]);
+      expect(Array.from((await decodeImage(png, { channels: 1, fastPng })).data)).toEqual([224, 7]);
+    }
+  });
+
   it('returns gray as R=G=B for RGB datasets and luma for gray datasets', async () => {
     const grayPng = encodePng({ width: 1, height: 1, colorType: 0, bitDepth: 8, samples: [77] });
     expect(Array.from((await decodeImage(grayPng, { channels: 3 })).data)).toEqual([77, 77, 77]);
