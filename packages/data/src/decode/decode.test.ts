@@ -346,6 +346,41 @@ describe('JPEG', () => {
   });
 });
 
+/**
+ * A baseline TIFF (TIFF 6.0): 3 x 8-bit samples per pixel, uncompressed, one strip holding one
+ * pixel (128, 0, 0) whatever size the header claims. IFD of 10 entries at byte 8,
+ * BitsPerSample values at 134, the pixel at 140.
+ */
+function tinyTiff(photometric: number, width: number, height: number): Buffer {
+  const entries = [
+    [256, 4, 1, width],
+    [257, 4, 1, height],
+    [258, 3, 3, 134],
+    [259, 3, 1, 1],
+    [262, 3, 1, photometric],
+    [273, 4, 1, 140],
+    [277, 3, 1, 3],
+    [278, 4, 1, height],
+    [279, 4, 1, 3],
+    [284, 3, 1, 1],
+  ];
+  const tiff = Buffer.alloc(143);
+  tiff.write('II', 0, 'latin1');
+  tiff.writeUInt16LE(42, 2);
+  tiff.writeUInt32LE(8, 4);
+  tiff.writeUInt16LE(entries.length, 8);
+  entries.forEach(([tag, type, count, value], i) => {
+    tiff.writeUInt16LE(tag!, 10 + 12 * i);
+    tiff.writeUInt16LE(type!, 12 + 12 * i);
+    tiff.writeUInt32LE(count!, 14 + 12 * i);
+    if (type === 3 && count === 1) tiff.writeUInt16LE(value!, 18 + 12 * i);
+    else tiff.writeUInt32LE(value!, 18 + 12 * i);
+  });
+  [8, 8, 8].forEach((bits, i) => tiff.writeUInt16LE(bits, 134 + 2 * i));
+  tiff.set([128, 0, 0], 140);
+  return tiff;
+}
+
 describe('bad files', () => {
   async function reasonOf(bytes: Uint8Array): Promise<string> {
     try {
@@ -401,40 +436,19 @@ describe('bad files', () => {
   });
 
   it('reports a CIELAB TIFF as an unsupported colour space, naming it', async () => {
-    // Baseline TIFF (TIFF 6.0): 1x1, 3 x 8-bit samples, uncompressed, PhotometricInterpretation 8
-    // (CIELab). IFD of 10 entries at byte 8, BitsPerSample values at 134, the pixel at 140.
-    const entries = [
-      [256, 3, 1, 1],
-      [257, 3, 1, 1],
-      [258, 3, 3, 134],
-      [259, 3, 1, 1],
-      [262, 3, 1, 8],
-      [273, 4, 1, 140],
-      [277, 3, 1, 3],
-      [278, 3, 1, 1],
-      [279, 4, 1, 3],
-      [284, 3, 1, 1],
-    ];
-    const tiff = Buffer.alloc(143);
-    tiff.write('II', 0, 'latin1');
-    tiff.writeUInt16LE(42, 2);
-    tiff.writeUInt32LE(8, 4);
-    tiff.writeUInt16LE(entries.length, 8);
-    entries.forEach(([tag, type, count, value], i) => {
-      tiff.writeUInt16LE(tag!, 10 + 12 * i);
-      tiff.writeUInt16LE(type!, 12 + 12 * i);
-      tiff.writeUInt32LE(count!, 14 + 12 * i);
-      if (type === 3 && count === 1) tiff.writeUInt16LE(value!, 18 + 12 * i);
-      else tiff.writeUInt32LE(value!, 18 + 12 * i);
-    });
-    [8, 8, 8].forEach((bits, i) => tiff.writeUInt16LE(bits, 134 + 2 * i));
-    tiff.set([128, 0, 0], 140);
+    const tiff = tinyTiff(8, 1, 1); // PhotometricInterpretation 8: CIELab
     expect((await sharp(tiff).metadata()).space).toBe('lab');
     expect(await reasonOf(tiff)).toBe('unsupported');
     const error = await decodeImage(tiff, { name: 'lab.tif' }).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(
       /^lab\.tif: expected .*; received unsupported: colour space lab/,
     );
+  });
+
+  it("refuses a TIFF claiming 60000 x 60000 through sharp's pixel limit, before decoding", async () => {
+    // The header check does not parse TIFF; libvips reads the header and refuses first.
+    expect(await reasonOf(tinyTiff(2, 60000, 60000))).toBe('too-large');
+    expect(Array.from((await decodeImage(tinyTiff(2, 1, 1))).data)).toEqual([128, 0, 0]);
   });
 
   it('words every bad-file error as "file: expected ...; received .... How to fix."', async () => {
