@@ -1,3 +1,4 @@
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { isGensynthError } from '@gensynth/core';
 import { encodePng, pngChunk, type PngSpec } from '../testing/png-writer';
@@ -475,6 +476,23 @@ describe('bad files', () => {
         ),
       );
     }
+  });
+
+  it('stops a PNG whose image data inflates far past its IHDR size (a decompression bomb)', async () => {
+    // IHDR: 1x1 8-bit gray, so 2 bytes of filtered data; the IDAT inflates to 50 MiB of zeros.
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(1, 0);
+    ihdr.writeUInt32BE(1, 4);
+    ihdr[8] = 8;
+    const bomb = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      pngChunk('IHDR', ihdr),
+      pngChunk('IDAT', deflateSync(Buffer.alloc(50 * 1024 * 1024))),
+      pngChunk('IEND', Buffer.alloc(0)),
+    ]);
+    expect(await reasonOf(bomb)).toBe('corrupt');
+    const error = await decodeImage(bomb, { name: 'bomb.png' }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('inflates past the 2 bytes that IHDR declares');
   });
 
   it('reports an invalid PNG colour type as unsupported', async () => {
