@@ -136,6 +136,33 @@ describe('imageFolder', () => {
   });
 });
 
+describe('imageFolder channel count', () => {
+  const root = tmpDir('channels');
+  const ready = (async () => {
+    const gray = await sharp(Buffer.alloc(4 * 4, 90), { raw: { width: 4, height: 4, channels: 1 } })
+      .toColourspace('b-w')
+      .jpeg({ quality: 100 })
+      .toBuffer();
+    write(path.join(root, 'gray.jpg'), gray);
+    write(path.join(root, 'red.png'), solidPng(4, 4, [255, 0, 0, 255]));
+  })();
+
+  it('returns R=G=B for a gray JPEG in an RGB folder and luma for colour in a gray one', async () => {
+    await ready;
+    const rgb = await imageFolder(root, { imageSize: 4, workers: 0 });
+    const { pixels } = await rgb.read([0]); // gray.jpg
+    expect(pixels).toHaveLength(4 * 4 * 3);
+    for (let p = 0; p < 16; p++) {
+      expect(pixels[3 * p]).toBe(pixels[3 * p + 1]);
+      expect(pixels[3 * p]).toBe(pixels[3 * p + 2]);
+      expect(Math.abs(pixels[3 * p]! - 90)).toBeLessThanOrEqual(1);
+    }
+    const gray = await imageFolder(root, { imageSize: 4, channels: 1, workers: 0 });
+    const red = (await gray.read([1])).pixels; // red.png: (19595 * 255 + 32768) >> 16 = 76
+    expect(Array.from(red)).toEqual(new Array(16).fill(76));
+  });
+});
+
 describe('imageFolder with a class whose only file is bad', () => {
   const root = tmpDir('lonely');
   write(path.join(root, 'cats', 'a.png'), solidPng(2, 2, [10, 10, 10, 255]));
