@@ -72,6 +72,14 @@ export class LmdbFile {
       throw new Error('not an LMDB data-format-1 file (bad magic or version in meta page 0)');
     }
     this.pageSize = meta0.readUInt32LE(HEADER + 24);
+    if (!(
+      this.pageSize >= 512 &&
+      this.pageSize <= 65536 &&
+      (this.pageSize & (this.pageSize - 1)) === 0
+    )) {
+      fs.closeSync(this.fd);
+      throw new Error(`corrupt LMDB file: page size ${this.pageSize} in meta page 0`);
+    }
     const meta1 = Buffer.alloc(HEADER + 136);
     fs.readSync(this.fd, meta1, 0, meta1.length, this.pageSize);
     const txnid = (m: Buffer) => (m.readUInt32LE(HEADER) === MAGIC ? u64(m, HEADER + 128) : -1);
