@@ -10,7 +10,7 @@ import { readImageHeader } from './decode/header';
 import { celebA } from './datasets/celeba';
 import { cifar10 } from './datasets/cifar';
 import type { BadFile, ImageDataset } from './datasets/dataset';
-import { emojiDataset, imageFolder, IMAGE_EXTENSIONS, readHead } from './datasets/folder';
+import { emojiDataset, imageFolder, IMAGE_EXTENSIONS, isJunk, readHead } from './datasets/folder';
 import { lsun } from './datasets/lsun';
 import { mnistIdx, mnistPackage } from './datasets/mnist';
 
@@ -79,7 +79,7 @@ async function nativeSize(dir: string, fallback: number): Promise<[number, numbe
   for (const entry of fs
     .readdirSync(dir, { withFileTypes: true })
     .sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (entry.name.startsWith('.')) continue;
+    if (isJunk(entry.name)) continue;
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       const found = await nativeSize(full, 0);
@@ -133,7 +133,7 @@ async function load(source: string, kind: SourceKind, o: InspectOptions): Promis
     case 'imageFolder': {
       const entries = fs
         .readdirSync(source, { withFileTypes: true })
-        .filter((d) => !d.name.startsWith('.'));
+        .filter((d) => !isJunk(d.name));
       const isFolder = (name: string) => {
         try {
           return fs.statSync(path.join(source, name)).isDirectory();

@@ -136,6 +136,26 @@ describe('imageFolder', () => {
   });
 });
 
+describe('imageFolder on an archive extracted from macOS', () => {
+  const root = tmpDir('macos');
+  write(path.join(root, 'cats', 'a.png'), solidPng(2, 2, [3, 3, 3, 255]));
+  write(path.join(root, 'cats', '._a.png'), 'AppleDouble resource fork, not an image');
+  write(path.join(root, 'dogs', 'notes.txt'), 'no images here yet');
+  write(path.join(root, '__MACOSX', 'cats', '._a.png'), 'AppleDouble resource fork');
+
+  it('ignores __MACOSX and ._ files, and warns about a class folder with no images', async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (m: string) => warnings.push(m) };
+    const ds = await imageFolder(root, { imageSize: 2, classes: true, logger });
+    expect(ds.classNames).toEqual(['cats', 'dogs']);
+    expect(ds.size).toBe(1);
+    expect(ds.badFiles).toEqual([]);
+    expect(warnings).toEqual([
+      'imageFolder: class 1 (dogs) has no image files; it keeps its id with no examples',
+    ]);
+  });
+});
+
 describe('imageFolder channel count', () => {
   const root = tmpDir('channels');
   const ready = (async () => {

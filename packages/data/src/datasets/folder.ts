@@ -6,7 +6,13 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GensynthError, invalidArgument, type ImageShape, type Logger } from '@gensynth/core';
+import {
+  GensynthError,
+  getLogger,
+  invalidArgument,
+  type ImageShape,
+  type Logger,
+} from '@gensynth/core';
 import type { Rgb } from '../decode/decode';
 import type { FitOptions } from '../transforms/fit';
 import { toSize } from './arrays';
@@ -58,6 +64,11 @@ export interface ImageFolderOptions extends FitOptions {
   logger?: Logger;
 }
 
+/** Hidden entries and the `__MACOSX` folder that macOS zip archives carry: never images. */
+export function isJunk(name: string): boolean {
+  return name.startsWith('.') || name === '__MACOSX';
+}
+
 /** True for a folder, or a symbolic link to one (a broken or looping link is not). */
 function isFolder(entry: fs.Dirent, full: string): boolean {
   if (entry.isDirectory()) return true;
@@ -84,7 +95,7 @@ function listFiles(root: string, extensions: readonly string[]): string[] {
       .readdirSync(dir, { withFileTypes: true })
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
+      if (isJunk(entry.name)) continue;
       const full = path.join(dir, entry.name);
       if (isFolder(entry, full)) walk(full);
       else if (extensions.includes(path.extname(entry.name).toLowerCase())) out.push(full);
@@ -211,17 +222,18 @@ export async function imageFolder(
   if (options.classes) {
     classNames = fs
       .readdirSync(root, { withFileTypes: true })
-      .filter((d) => !d.name.startsWith('.') && isFolder(d, path.join(root, d.name)))
+      .filter((d) => !isJunk(d.name) && isFolder(d, path.join(root, d.name)))
       .map((d) => d.name)
       .sort();
-    entries = classNames.flatMap((name, label) =>
-      listFiles(path.join(root, name), extensions).map((file) => ({
-        name: file,
-        file,
-        label,
-        load: () => fs.readFileSync(file),
-      })),
-    );
+    entries = classNames.flatMap((name, label) => {
+      const files = listFiles(path.join(root, name), extensions);
+      if (files.length === 0) {
+        (options.logger ?? getLogger()).warn(
+          `imageFolder: class ${label} (${name}) has no image files; it keeps its id with no examples`,
+        );
+      }
+      return files.map((file) => ({ name: file, file, label, load: () => fs.readFileSync(file) }));
+    });
   } else {
     entries = listFiles(root, extensions).map((file) => ({
       name: file,
