@@ -3,7 +3,7 @@
  * print where the results are.
  */
 import path from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CommanderError, InvalidArgumentError, Option, type Command } from 'commander';
 import { getLogger, isGensynthError } from '@gensynth/core';
 import { loadLatestGoodCheckpoint, restoreCheckpoint, writeImageGrid } from '@gensynth/train';
 import { loadConfigFile, resolveConfig } from './config';
