@@ -3,12 +3,12 @@
  * print where the results are.
  */
 import path from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CommanderError, InvalidArgumentError, Option, type Command } from 'commander';
 import { getLogger, isGensynthError } from '@gensynth/core';
 import { loadLatestGoodCheckpoint, restoreCheckpoint, writeImageGrid } from '@gensynth/train';
 import { loadConfigFile, resolveConfig } from './config';
 import { modelFromConfig, resumeExperiment, runExperiment, type ExperimentResult } from './experiment';
-import { runInspect, SOURCE_KINDS } from './inspect';
+import { runInspect, SOURCE_KINDS, type InspectCommandOptions } from './inspect';
 import { runEval } from './eval-command';
 import { formatRunSummary } from './summary';
 import { readStoredExperiment, selectBackend } from './stored';
@@ -132,7 +132,10 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
     .argument('<source>', 'image folder, CIFAR-10 folder, MNIST IDX file, CelebA folder, LSUN LMDB, or "mnist-package"')
     .addOption(new Option('--type <kind>', 'source kind (default: detected)').choices([...SOURCE_KINDS]))
     .option('--json', 'print JSON')
-    .action(async (source: string, opts: { type?: string; json?: boolean }) => {
+    .option('--full', 'decode every image, so truncated and corrupt files are listed too')
+    .option('--labels <file>', 'IDX labels file, for an MNIST images file')
+    .option('--split <name>', 'CIFAR-10 split (train, test, all) or CelebA split (train, validation, test, all)')
+    .action(async (source: string, opts: InspectCommandOptions) => {
       await runInspect(source, opts);
     });
 

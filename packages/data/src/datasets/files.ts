@@ -113,16 +113,17 @@ export async function verifyByDecoding(
   entries: FileEntry[],
   o: DecodedSourceOptions,
 ): Promise<FileEntry[]> {
-  const ok = await mapLimit(entries, o.concurrency ?? 16, async (entry) => {
+  const problems = await mapLimit(entries, o.concurrency ?? 16, async (entry) => {
     try {
       await decodeEntry(entry, o);
-      return true;
+      return undefined;
     } catch (error) {
-      reportBad(toBadFile(entry, error), o);
-      return false;
+      return toBadFile(entry, error);
     }
   });
-  return entries.filter((_, i) => ok[i]);
+  // Report in file order, whatever order the decodes finished in.
+  problems.forEach((problem) => problem && reportBad(problem, o));
+  return entries.filter((_, i) => problems[i] === undefined);
 }
 
 function toBadFile(entry: FileEntry, error: unknown): BadFile {
@@ -163,23 +164,40 @@ export function decodedSource(entries: FileEntry[], o: DecodedSourceOptions): Ex
   const bytes = height * width * channels;
   const labelled = entries.length > 0 && entries.every((e) => e.label !== undefined);
   const labels = labelled ? Int32Array.from(entries, (e) => e.label as number) : undefined;
+  // Entries that failed to decode once; later reads skip them instead of decoding them again.
+  const failed = new Set<number>();
+  const warnedClasses = new Set<number>();
   const load = async (i: number): Promise<Uint8Array> => {
-    // A bad file is replaced by the next one that decodes, with the same label when labelled.
+    // A bad file is replaced by the next one that decodes, of the same class when labelled; if
+    // no example of that class decodes, by the next one of any class (warned once per class).
     let attempts = 0;
-    for (let offset = 0; offset < entries.length && attempts < 64; offset++) {
-      const entry = entries[(i + offset) % entries.length] as FileEntry;
-      if (labels && entry.label !== labels[i]) continue;
-      attempts += 1;
-      try {
-        return await decodeEntry(entry, o);
-      } catch (error) {
-        reportBad(toBadFile(entry, error), o);
+    for (const sameClass of labels ? [true, false] : [false]) {
+      let tried = 0;
+      for (let offset = 0; offset < entries.length && tried < 64; offset++) {
+        const k = (i + offset) % entries.length;
+        const entry = entries[k] as FileEntry;
+        if (failed.has(k) || (sameClass && labels && entry.label !== labels[i])) continue;
+        tried += 1;
+        try {
+          const pixels = await decodeEntry(entry, o);
+          if (!sameClass && labels && !warnedClasses.has(labels[i] as number)) {
+            warnedClasses.add(labels[i] as number);
+            (o.logger ?? getLogger()).warn(
+              `no image of class ${labels[i]} decodes; ${entries[i]?.name ?? i} is replaced by ${entry.name} of class ${entry.label}`,
+            );
+          }
+          return pixels;
+        } catch (error) {
+          failed.add(k);
+          reportBad(toBadFile(entry, error), o);
+        }
       }
+      attempts += tried;
     }
     throw new BadImageError(
       entries[i]?.name ?? String(i),
       'corrupt',
-      `this file and the ${attempts - 1} tried after it all failed to decode`,
+      `this file and the ${Math.max(0, attempts - 1)} tried after it all failed to decode`,
     );
   };
   const pool = entries.every((e) => e.file !== undefined) ? sharedDecodePool(o.workers) : undefined;

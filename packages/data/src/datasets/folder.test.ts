@@ -136,6 +136,115 @@ describe('imageFolder', () => {
   });
 });
 
+describe('imageFolder on an archive extracted from macOS', () => {
+  const root = tmpDir('macos');
+  write(path.join(root, 'cats', 'a.png'), solidPng(2, 2, [3, 3, 3, 255]));
+  write(path.join(root, 'cats', '._a.png'), 'AppleDouble resource fork, not an image');
+  write(path.join(root, 'dogs', 'notes.txt'), 'no images here yet');
+  write(path.join(root, '__MACOSX', 'cats', '._a.png'), 'AppleDouble resource fork');
+
+  it('ignores __MACOSX and ._ files, and warns about a class folder with no images', async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (m: string) => warnings.push(m) };
+    const ds = await imageFolder(root, { imageSize: 2, classes: true, logger });
+    expect(ds.classNames).toEqual(['cats', 'dogs']);
+    expect(ds.size).toBe(1);
+    expect(ds.badFiles).toEqual([]);
+    expect(warnings).toEqual([
+      'imageFolder: class 1 (dogs) has no image files; it keeps its id with no examples',
+    ]);
+  });
+});
+
+describe('imageFolder channel count', () => {
+  const root = tmpDir('channels');
+  const ready = (async () => {
+    const gray = await sharp(Buffer.alloc(4 * 4, 90), { raw: { width: 4, height: 4, channels: 1 } })
+      .toColourspace('b-w')
+      .jpeg({ quality: 100 })
+      .toBuffer();
+    write(path.join(root, 'gray.jpg'), gray);
+    write(path.join(root, 'red.png'), solidPng(4, 4, [255, 0, 0, 255]));
+  })();
+
+  it('returns R=G=B for a gray JPEG in an RGB folder and luma for colour in a gray one', async () => {
+    await ready;
+    const rgb = await imageFolder(root, { imageSize: 4, workers: 0 });
+    const { pixels } = await rgb.read([0]); // gray.jpg
+    expect(pixels).toHaveLength(4 * 4 * 3);
+    for (let p = 0; p < 16; p++) {
+      expect(pixels[3 * p]).toBe(pixels[3 * p + 1]);
+      expect(pixels[3 * p]).toBe(pixels[3 * p + 2]);
+      expect(Math.abs(pixels[3 * p]! - 90)).toBeLessThanOrEqual(1);
+    }
+    const gray = await imageFolder(root, { imageSize: 4, channels: 1, workers: 0 });
+    const red = (await gray.read([1])).pixels; // red.png: (19595 * 255 + 32768) >> 16 = 76
+    expect(Array.from(red)).toEqual(new Array(16).fill(76));
+  });
+});
+
+describe('imageFolder with a class whose only file is bad', () => {
+  const root = tmpDir('lonely');
+  write(path.join(root, 'cats', 'a.png'), solidPng(2, 2, [10, 10, 10, 255]));
+  write(path.join(root, 'cats', 'b.png'), solidPng(2, 2, [20, 20, 20, 255]));
+  const only = solidPng(16, 16, [1, 2, 3, 255]);
+  write(path.join(root, 'dogs', 'only.png'), only.subarray(0, only.length - 30)); // header intact
+
+  it('finishes every epoch: the bad file is listed and replaced by another class, with a warning', async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (m: string) => warnings.push(m) };
+    const ds = await imageFolder(root, { imageSize: 2, classes: true, workers: 0, logger });
+    expect(ds.size).toBe(3);
+    let seen = 0;
+    for await (const batch of ds.batches({ batchSize: 3, epochs: 3, seed: 4 })) {
+      seen += batch.images.shape[0];
+      batch.images.dispose();
+      batch.labels?.dispose();
+    }
+    expect(seen).toBe(9);
+    expect(ds.badFiles.map((b) => [path.basename(b.file), b.reason])).toEqual([
+      ['only.png', 'truncated'],
+    ]);
+    expect(warnings.filter((w) => w.startsWith('no image of class 1 decodes'))).toHaveLength(1);
+  });
+
+  it("throws on first read with badFiles: 'fail', naming the file and the reason", async () => {
+    const ds = await imageFolder(root, { imageSize: 2, classes: true, badFiles: 'fail' });
+    await expect(ds.read([2])).rejects.toThrow(/only\.png: expected .*; received truncated: /);
+  });
+});
+
+describe('imageFolder with symbolic links', () => {
+  const root = tmpDir('links');
+  const elsewhere = tmpDir('links-target');
+  write(path.join(root, 'real', 'x.png'), solidPng(2, 2, [5, 6, 7, 255]));
+  fs.symlinkSync(path.join(root, 'real'), path.join(root, 'linked')); // a second way in
+  fs.symlinkSync(root, path.join(root, 'real', 'up')); // a loop back to the root
+  fs.symlinkSync(path.join(root, 'nowhere.png'), path.join(root, 'dangling.png'));
+  fs.symlinkSync(path.join(root, 'self.png'), path.join(root, 'self.png'));
+  write(path.join(elsewhere, 'dogs', 'd.png'), solidPng(2, 2, [1, 1, 1, 255]));
+  const classes = tmpDir('links-classes');
+  write(path.join(classes, 'cats', 'c.png'), solidPng(2, 2, [2, 2, 2, 255]));
+  fs.symlinkSync(path.join(elsewhere, 'dogs'), path.join(classes, 'dogs'));
+
+  it('follows links to folders once each, ends loops, and reports broken links by name', async () => {
+    const ds = await imageFolder(root, { imageSize: 2 });
+    expect(ds.details.files).toEqual([path.join(root, 'linked', 'x.png')]);
+    expect(ds.badFiles.map((b) => [path.basename(b.file), b.reason])).toEqual([
+      ['dangling.png', 'unreadable'],
+      ['self.png', 'unreadable'],
+    ]);
+    expect(ds.badFiles[1]?.detail).toContain('ELOOP');
+  });
+
+  it('takes a linked first-level folder as a class', async () => {
+    const ds = await imageFolder(classes, { imageSize: 2, classes: true });
+    expect(ds.classNames).toEqual(['cats', 'dogs']);
+    expect(Array.from(ds.labels!)).toEqual([0, 1]);
+    expect(Array.from((await ds.read([1])).pixels.subarray(0, 3))).toEqual([1, 1, 1]);
+  });
+});
+
 describe('emojiDataset', () => {
   it('holds the 3,786 Noto emoji PNGs, composited onto white', async () => {
     const ds = await emojiDataset({ imageSize: 32, verify: 'none' });

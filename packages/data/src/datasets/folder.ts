@@ -6,7 +6,13 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GensynthError, invalidArgument, type ImageShape, type Logger } from '@gensynth/core';
+import {
+  GensynthError,
+  getLogger,
+  invalidArgument,
+  type ImageShape,
+  type Logger,
+} from '@gensynth/core';
 import type { Rgb } from '../decode/decode';
 import type { FitOptions } from '../transforms/fit';
 import { toSize } from './arrays';
@@ -58,16 +64,40 @@ export interface ImageFolderOptions extends FitOptions {
   logger?: Logger;
 }
 
+/** Hidden entries and the `__MACOSX` folder that macOS zip archives carry: never images. */
+export function isJunk(name: string): boolean {
+  return name.startsWith('.') || name === '__MACOSX';
+}
+
+/** True for a folder, or a symbolic link to one (a broken or looping link is not). */
+function isFolder(entry: fs.Dirent, full: string): boolean {
+  if (entry.isDirectory()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  try {
+    return fs.statSync(full).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Image files under `root` in sorted path order. Symbolic links to folders are followed, each
+ * real folder once, so a link back up the tree ends the walk instead of looping.
+ */
 function listFiles(root: string, extensions: readonly string[]): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
   const walk = (dir: string) => {
+    const real = fs.realpathSync(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
     const entries = fs
       .readdirSync(dir, { withFileTypes: true })
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
+      if (isJunk(entry.name)) continue;
       const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
+      if (isFolder(entry, full)) walk(full);
       else if (extensions.includes(path.extname(entry.name).toLowerCase())) out.push(full);
     }
   };
@@ -192,17 +222,18 @@ export async function imageFolder(
   if (options.classes) {
     classNames = fs
       .readdirSync(root, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .filter((d) => !isJunk(d.name) && isFolder(d, path.join(root, d.name)))
       .map((d) => d.name)
       .sort();
-    entries = classNames.flatMap((name, label) =>
-      listFiles(path.join(root, name), extensions).map((file) => ({
-        name: file,
-        file,
-        label,
-        load: () => fs.readFileSync(file),
-      })),
-    );
+    entries = classNames.flatMap((name, label) => {
+      const files = listFiles(path.join(root, name), extensions);
+      if (files.length === 0) {
+        (options.logger ?? getLogger()).warn(
+          `imageFolder: class ${label} (${name}) has no image files; it keeps its id with no examples`,
+        );
+      }
+      return files.map((file) => ({ name: file, file, label, load: () => fs.readFileSync(file) }));
+    });
   } else {
     entries = listFiles(root, extensions).map((file) => ({
       name: file,

@@ -50,6 +50,30 @@ describe('mnistIdx', () => {
   });
 });
 
+describe('mnistIdx errors', () => {
+  const dir = tmpDir('idx-bad');
+  const images = idx([2, 2, 3], [0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15]);
+
+  it('names a cut gzip file, a labels file of the wrong length and a non-byte IDX type', () => {
+    const gz = gzipSync(images);
+    const cut = write(path.join(dir, 'cut.gz'), gz.subarray(0, gz.length - 8));
+    expect(() => mnistIdx({ images: cut })).toThrow(
+      /cut\.gz: expected a complete gzip stream; received truncated or corrupt gzip/,
+    );
+    const ok = write(path.join(dir, 'images'), images);
+    const three = write(path.join(dir, 'labels'), idx([3], [1, 2, 3]));
+    expect(() => mnistIdx({ images: ok, labels: three })).toThrow(
+      /labels: expected a labels file with dimensions \[2\]; received \[3\]/,
+    );
+    const floats = Buffer.from(images);
+    floats[2] = 0x0d; // IDX type 0x0D: float
+    const typed = write(path.join(dir, 'floats'), floats);
+    expect(() => mnistIdx({ images: typed })).toThrow(
+      /floats: expected IDX type 0x08 .*; received type 0xd/,
+    );
+  });
+});
+
 describe('mnistPackage', () => {
   const ds = mnistPackage();
   const padded = mnistPackage({ imageSize: 32 });

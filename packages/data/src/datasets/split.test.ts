@@ -27,6 +27,10 @@ describe('splitDataset', () => {
     expect([train.size, validation.size, test.size]).toEqual([240, 30, 30]);
     expect(new Set(validation.labels).size).toBe(3);
     expect(new Set(test.labels).size).toBe(3);
+    // The trap it avoids: the same cut taken before shuffling is one class only.
+    const ds = classSorted();
+    const unshuffled = ds.subset(Array.from({ length: 30 }, (_, i) => 240 + i));
+    expect(new Set(unshuffled.labels)).toEqual(new Set([2]));
   });
 
   it('gives disjoint splits that cover the dataset, the same for the same seed', async () => {
@@ -45,7 +49,7 @@ describe('splitDataset', () => {
     expect(await keys(c.validation)).not.toEqual(await keys(a.validation));
   });
 
-  it('stratifies: each class split in the same proportions, sizes exact', () => {
+  it('stratifies: each class split in the same proportions, sizes exact', async () => {
     const { train, validation, test } = splitDataset(classSorted(), {
       seed: 3,
       fractions: { train: 0.8, validation: 0.1, test: 0.1 },
@@ -61,6 +65,14 @@ describe('splitDataset', () => {
       part.labels!.forEach((l) => (counts[l] = counts[l]! + 1));
       expect(counts).toEqual([each, each, each]);
     }
+    // Disjoint and covering: label * 1000 + pixel value identifies an example.
+    const keys = await Promise.all(
+      [train, validation, test].map(async (part) => {
+        const { pixels, labels } = await part.read(Array.from({ length: part.size }, (_, i) => i));
+        return Array.from(labels!, (label, k) => label * 1000 + pixels[2 * k]!);
+      }),
+    );
+    expect(new Set(keys.flat()).size).toBe(300);
   });
 
   it('keeps exact sizes when stratified classes do not divide evenly', () => {

@@ -1,6 +1,7 @@
 import { Rng } from '@gensynth/core';
 import { useCpuBackend } from '../testing/tf-setup';
 import { fromArrays } from './arrays';
+import { ImageDataset } from './dataset';
 import { epochOrder } from './stream';
 
 /** N 1x1 gray images whose pixel value is the example index, labels = index % 3. */
@@ -118,6 +119,35 @@ describe('batch streams', () => {
     value.labels?.dispose();
     await stream.return?.();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('reads the next prefetch batches ahead, and hands them out in order', async () => {
+    const inner = indexed(40);
+    const requested: number[][] = [];
+    const ds = new ImageDataset(
+      {
+        size: inner.size,
+        imageShape: inner.imageShape,
+        read: (indices, out) => {
+          requested.push(Array.from(indices));
+          return inner.source.read(indices, out);
+        },
+      },
+      { name: 'counted' },
+    );
+    for (const prefetch of [1, 3]) {
+      requested.length = 0;
+      const stream = ds.batches({ batchSize: 4, seed: 2, prefetch });
+      const first = (await stream.next()).value;
+      // The first batch, and then `prefetch` more already asked for before the consumer asks.
+      expect(requested).toHaveLength(1 + prefetch);
+      expect(await ids(first.images)).toEqual(requested[0]);
+      first.images.dispose();
+      const second = (await stream.next()).value;
+      expect(await ids(second.images)).toEqual(requested[1]);
+      second.images.dispose();
+      await stream.return?.();
+    }
   });
 
   it('explains a batch larger than the dataset', () => {

@@ -1,3 +1,4 @@
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { isGensynthError } from '@gensynth/core';
 import { encodePng, pngChunk, type PngSpec } from '../testing/png-writer';
@@ -191,6 +192,26 @@ describe('PNG kinds', () => {
     expect(Array.from(black.data)).toEqual([0, 0, 0, 0, 100, 0, 0, 0, 255]);
   });
 
+  it('composites gray+alpha onto the background for RGB and for gray datasets', async () => {
+    // Gray 100 at alpha 51 (20 %): round((100 * 51 + 255 * 204) / 255) = 224 on white;
+    // on [0, 0, 200]: R = G = round(100 * 51 / 255) = 20, B = round((5100 + 200 * 204) / 255) = 180.
+    const png = encodePng({
+      width: 2,
+      height: 1,
+      colorType: 4,
+      bitDepth: 8,
+      samples: [100, 51, 7, 255],
+    });
+    for (const fastPng of [true, false]) {
+      expect(Array.from((await decodeImage(png, { channels: 3, fastPng })).data)).toEqual([
+        224, 224, 224, 7, 7, 7,
+      ]);
+      const blue = await decodeImage(png, { channels: 3, fastPng, background: [0, 0, 200] });
+      expect(Array.from(blue.data)).toEqual([20, 20, 180, 7, 7, 7]);
+      expect(Array.from((await decodeImage(png, { channels: 1, fastPng })).data)).toEqual([224, 7]);
+    }
+  });
+
   it('returns gray as R=G=B for RGB datasets and luma for gray datasets', async () => {
     const grayPng = encodePng({ width: 1, height: 1, colorType: 0, bitDepth: 8, samples: [77] });
     expect(Array.from((await decodeImage(grayPng, { channels: 3 })).data)).toEqual([77, 77, 77]);
@@ -326,6 +347,41 @@ describe('JPEG', () => {
   });
 });
 
+/**
+ * A baseline TIFF (TIFF 6.0): 3 x 8-bit samples per pixel, uncompressed, one strip holding one
+ * pixel (128, 0, 0) whatever size the header claims. IFD of 10 entries at byte 8,
+ * BitsPerSample values at 134, the pixel at 140.
+ */
+function tinyTiff(photometric: number, width: number, height: number): Buffer {
+  const entries = [
+    [256, 4, 1, width],
+    [257, 4, 1, height],
+    [258, 3, 3, 134],
+    [259, 3, 1, 1],
+    [262, 3, 1, photometric],
+    [273, 4, 1, 140],
+    [277, 3, 1, 3],
+    [278, 4, 1, height],
+    [279, 4, 1, 3],
+    [284, 3, 1, 1],
+  ];
+  const tiff = Buffer.alloc(143);
+  tiff.write('II', 0, 'latin1');
+  tiff.writeUInt16LE(42, 2);
+  tiff.writeUInt32LE(8, 4);
+  tiff.writeUInt16LE(entries.length, 8);
+  entries.forEach(([tag, type, count, value], i) => {
+    tiff.writeUInt16LE(tag!, 10 + 12 * i);
+    tiff.writeUInt16LE(type!, 12 + 12 * i);
+    tiff.writeUInt32LE(count!, 14 + 12 * i);
+    if (type === 3 && count === 1) tiff.writeUInt16LE(value!, 18 + 12 * i);
+    else tiff.writeUInt32LE(value!, 18 + 12 * i);
+  });
+  [8, 8, 8].forEach((bits, i) => tiff.writeUInt16LE(bits, 134 + 2 * i));
+  tiff.set([128, 0, 0], 140);
+  return tiff;
+}
+
 describe('bad files', () => {
   async function reasonOf(bytes: Uint8Array): Promise<string> {
     try {
@@ -363,6 +419,80 @@ describe('bad files', () => {
     png.writeUInt32BE(100000, 16);
     png.writeUInt32BE(100000, 20);
     expect(await reasonOf(png)).toBe('too-large');
+  });
+
+  it('refuses a JPEG whose frame header claims 65000 x 65000 before decoding', async () => {
+    const jpeg = await sharp(Buffer.alloc(8 * 8 * 3, 50), {
+      raw: { width: 8, height: 8, channels: 3 },
+    })
+      .jpeg()
+      .toBuffer();
+    // SOF0 (FF C0): length u16, precision u8, then height u16 and width u16, big-endian.
+    const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    jpeg.writeUInt16BE(65000, sof + 5);
+    jpeg.writeUInt16BE(65000, sof + 7);
+    expect(await reasonOf(jpeg)).toBe('too-large');
+    const error = await decodeImage(jpeg, { name: 'big.jpg' }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('header claims 65000x65000');
+  });
+
+  it('reports a CIELAB TIFF as an unsupported colour space, naming it', async () => {
+    const tiff = tinyTiff(8, 1, 1); // PhotometricInterpretation 8: CIELab
+    expect((await sharp(tiff).metadata()).space).toBe('lab');
+    expect(await reasonOf(tiff)).toBe('unsupported');
+    const error = await decodeImage(tiff, { name: 'lab.tif' }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      /^lab\.tif: expected .*; received unsupported: colour space lab/,
+    );
+  });
+
+  it("refuses a TIFF claiming 60000 x 60000 through sharp's pixel limit, before decoding", async () => {
+    // The header check does not parse TIFF; libvips reads the header and refuses first.
+    expect(await reasonOf(tinyTiff(2, 60000, 60000))).toBe('too-large');
+    expect(Array.from((await decodeImage(tinyTiff(2, 1, 1))).data)).toEqual([128, 0, 0]);
+  });
+
+  it('words every bad-file error as "file: expected ...; received .... How to fix."', async () => {
+    const cases: [string, Uint8Array][] = [
+      ['empty.png', new Uint8Array(0)],
+      ['notes.png', Buffer.from('a text file renamed to .png')],
+      [
+        'cut.png',
+        encodePng({
+          width: 8,
+          height: 8,
+          colorType: 0,
+          bitDepth: 8,
+          samples: new Array(64).fill(3),
+        }).subarray(0, 45),
+      ],
+    ];
+    for (const [name, bytes] of cases) {
+      const error = await decodeImage(bytes, { name }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BadImageError);
+      expect((error as Error).message).toMatch(
+        new RegExp(
+          `^${name.replace('.', '\\.')}: expected [^;]+; received [a-z-]+: .+\\. [A-Z].+\\.$`,
+        ),
+      );
+    }
+  });
+
+  it('stops a PNG whose image data inflates far past its IHDR size (a decompression bomb)', async () => {
+    // IHDR: 1x1 8-bit gray, so 2 bytes of filtered data; the IDAT inflates to 50 MiB of zeros.
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(1, 0);
+    ihdr.writeUInt32BE(1, 4);
+    ihdr[8] = 8;
+    const bomb = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      pngChunk('IHDR', ihdr),
+      pngChunk('IDAT', deflateSync(Buffer.alloc(50 * 1024 * 1024))),
+      pngChunk('IEND', Buffer.alloc(0)),
+    ]);
+    expect(await reasonOf(bomb)).toBe('corrupt');
+    const error = await decodeImage(bomb, { name: 'bomb.png' }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('inflates past the 2 bytes that IHDR declares');
   });
 
   it('reports an invalid PNG colour type as unsupported', async () => {

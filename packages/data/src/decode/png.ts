@@ -193,8 +193,15 @@ export function decodePng(bytes: Uint8Array): RawImage {
       chunks.idat.length === 1 ? (chunks.idat[0] as Uint8Array) : Buffer.concat(chunks.idat);
     raw = inflateSync(idat, {
       chunkSize: Math.max(1024, Math.min(expected + 1, 64 * 1024 * 1024)),
+      // A decompression bomb stops here: at most 64 KiB past what IHDR declares.
+      maxOutputLength: expected + 65536,
     });
   } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new Error(
+        `corrupt PNG data: it inflates past the ${h.height * (stride + 1)} bytes that IHDR declares`,
+      );
+    }
     throw new Error(`truncated or corrupt PNG data: ${(error as Error).message}`);
   }
   if (raw.length < h.height * (stride + 1)) {

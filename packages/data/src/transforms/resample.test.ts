@@ -78,12 +78,28 @@ describe('resizeHwc', () => {
     );
   });
 
-  it('rounds and clamps to uint8', () => {
-    const out = resizeHwcUint8(Uint8Array.from([0, 255, 0, 255]), 2, 2, 1, [3, 3], {
+  it('weights lanczos taps by sinc(x) sinc(x / 3), normalised, when upscaling 2 -> 4', () => {
+    // Output 0 sits at source 0.25 (pixel-edge units): taps at distances 0.25 and 1.25 give
+    // L = 0.890067 and -0.132871, so 10 * -0.132871 / 0.757196 = -1.754777. Output 1 (0.75):
+    // L = 0.890067, 0.270190 -> 10 * 0.270190 / 1.160257 = 2.328707. The rest by symmetry.
+    const out = resizeHwc(Float32Array.from([0, 10]), 1, 2, 1, [1, 4], { method: 'lanczos' });
+    [-1.754777, 2.328707, 7.671293, 11.754777].forEach((v, i) => expect(out[i]).toBeCloseTo(v, 5));
+  });
+
+  it('widens lanczos by in / out when downscaling 6 -> 2', () => {
+    // Output 0 at 1.5 with stretch 3: weights L((j - 1) / 3) for j = 0..5; the one 6 sits at
+    // j = 3 -> 6 * L(2/3) / sum = 0.799967. Output 1 at 4.5: 6 * L(-1/3) / sum = 1.702613.
+    const out = resizeHwc(Float32Array.from([0, 0, 0, 6, 0, 0]), 1, 6, 1, [1, 2], {
       method: 'lanczos',
     });
-    out.forEach((v) => expect(v >= 0 && v <= 255).toBe(true));
-    expect(out[0]).toBe(0);
+    expect(out[0]).toBeCloseTo(0.799967, 5);
+    expect(out[1]).toBeCloseTo(1.702613, 5);
+  });
+
+  it('rounds and clamps lanczos overshoot to uint8', () => {
+    // 25.5 x the 2 -> 4 case above: -44.7, 59.38, 195.62, 299.7.
+    const out = resizeHwcUint8(Uint8Array.from([0, 255]), 1, 2, 1, [1, 4], { method: 'lanczos' });
+    expect(Array.from(out)).toEqual([0, 59, 196, 255]);
   });
 });
 
@@ -143,5 +159,34 @@ describe('tensor ops', () => {
     expect(a.shape).toEqual([2, 4, 4, 1]);
     expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
     tf.dispose([x, centre, a, b]);
+  });
+
+  it('random-crops a window of the zero-padded image at offsets 0..2 * padding', async () => {
+    // 4x4 holding 1..16; padded by 2 to 8x8; a 4x4 window at (top, left) in 0..4 each.
+    const x = tf.tensor4d(
+      Array.from({ length: 16 }, (_, i) => i + 1),
+      [1, 4, 4, 1],
+    );
+    const offsets = new Set<string>();
+    for (let seed = 0; seed < 40; seed++) {
+      const crop = randomCrop(x, [4, 4], { seed, padding: 2 });
+      const out = Array.from(await crop.data());
+      crop.dispose();
+      // Find the window: the output pixel (r, c) shows source (r + top - 2, c + left - 2).
+      let found = '';
+      for (let top = 0; top <= 4 && !found; top++) {
+        for (let left = 0; left <= 4 && !found; left++) {
+          const expected = out.map((_, k) => {
+            const [sy, sx] = [Math.floor(k / 4) + top - 2, (k % 4) + left - 2];
+            return sy >= 0 && sy < 4 && sx >= 0 && sx < 4 ? sy * 4 + sx + 1 : 0;
+          });
+          if (expected.every((v, k) => v === out[k])) found = `${top},${left}`;
+        }
+      }
+      expect(found).not.toBe('');
+      offsets.add(found);
+    }
+    expect(offsets.size).toBeGreaterThan(10);
+    x.dispose();
   });
 });
