@@ -34,7 +34,7 @@ describe('gensynth command', () => {
       [
         'name: tiny',
         'seed: 3',
-        'backend: cpu',
+        'backend: wasm',
         `runDir: ${runDir}`,
         'data: { source: mnist-package, imageSize: 32, limit: 400 }',
         'model: { latentDim: 8, generatorFilters: 4, discriminatorFilters: 4 }',
