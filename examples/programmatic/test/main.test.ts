@@ -1,7 +1,7 @@
 /**
- * The root README's "Use it from your code" snippet is src/main.ts from its first import on,
- * and src/main.ts runs: bundled with esbuild against the built @gensynth packages (what users
- * import), for 4 steps and an FID on 64 samples.
+ * The root README's "Use it from your code" snippet is src/main.ts from its first import on;
+ * src/main.ts type-checks and runs against the built @gensynth packages (what users import):
+ * bundled with esbuild, for 4 steps and an FID on 64 samples.
  */
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -33,6 +33,16 @@ describe('examples/programmatic', () => {
       '@gensynth/train',
     ]);
   });
+
+  it("type-checks against the built packages' declarations (strict, as users compile it)", () => {
+    const tsc = require.resolve('typescript/bin/tsc');
+    const result = spawnSync(process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json'], {
+      cwd: exampleDir,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect({ status: result.status, output: result.stdout }).toEqual({ status: 0, output: '' });
+  }, 150_000);
 
   it('trains a DCGAN on MNIST for 4 steps, scores it with FID and writes the run directory', async () => {
     const bundle = path.join(exampleDir, 'dist', 'main.test-run.mjs');
