@@ -4,15 +4,21 @@ import path from 'node:path';
 import { Command } from 'commander';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
-import { setLogger, silentLogger } from '@gensynth/core';
+import { createLogger, setLogger, silentLogger } from '@gensynth/core';
 import { exitCodeOf, runCli } from './cli';
 
 /** Run `gensynth ...args` in-process; resolves to the exit code and what it printed. */
 async function gensynth(...args: string[]): Promise<{ code: number; out: string }> {
   const chunks: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => (chunks.push(String(chunk)), true)) as typeof process.stdout.write;
-  const program = new Command().configureOutput({ writeOut: (s) => chunks.push(s), writeErr: (s) => chunks.push(s) });
+  process.stdout.write = ((chunk: string) => (
+    chunks.push(String(chunk)),
+    true
+  )) as typeof process.stdout.write;
+  const program = new Command().configureOutput({
+    writeOut: (s) => chunks.push(s),
+    writeErr: (s) => chunks.push(s),
+  });
   try {
     await runCli(program, ['node', 'gensynth', ...args]);
     return { code: 0, out: chunks.join('') };
@@ -46,10 +52,12 @@ describe('gensynth command', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('trains from a config, then resumes, samples and evaluates the run', async () => {
-    const trained = await gensynth('train', configFile, '--progress', 'none');
+    const trained = await gensynth('train', '--config', configFile, '--progress', 'none');
     expect(trained.code).toBe(0);
     expect(trained.out).toContain('run completed at step 4');
-    expect(fs.readFileSync(path.join(runDir, 'checkpoints', 'LATEST'), 'utf8').trim()).toBe('step-000004');
+    expect(fs.readFileSync(path.join(runDir, 'checkpoints', 'LATEST'), 'utf8').trim()).toBe(
+      'step-000004',
+    );
 
     const resumed = await gensynth('resume', runDir, '--steps', '6', '--progress', 'none');
     expect(resumed.code).toBe(0);
@@ -69,11 +77,96 @@ describe('gensynth command', () => {
     expect(tf.memory().numTensors).toBe(before);
     const meta = await sharp(out).metadata();
     expect(meta.format).toBe('png');
-    expect(meta.width).toBeGreaterThanOrEqual(64);
+    // 4 samples of 32x32 in a 2x2 grid with 2 px padding: 2*32 + 3*2 = 70.
+    expect([meta.width, meta.height]).toEqual([70, 70]);
+    expect(sampled.out).toContain('wrote 4 samples from step 6');
 
-    const evaluated = await gensynth('eval', runDir, '--against', path.join(dir, 'missing-stats.json'), '--n', '32');
+    const evaluated = await gensynth(
+      'eval',
+      runDir,
+      '--against',
+      path.join(dir, 'missing-stats.json'),
+      '--n',
+      '32',
+    );
     expect(evaluated.code).toBe(1);
     expect(evaluated.out).toMatch(/missing-stats\.json/);
+  });
+
+  it('resumes from the newest checkpoint that verifies when the latest is corrupt', async () => {
+    const fallbackDir = path.join(dir, 'fallback');
+    const noFid = path.join(dir, 'no-fid.yaml');
+    const text = fs.readFileSync(configFile, 'utf8');
+    const shorter = text
+      .replace('eval: { numSamples: 32 }', 'eval: { fid: false }')
+      .replace('steps: 4, batchSize: 16, logEvery: 2', 'steps: 2, batchSize: 8, logEvery: 1')
+      .replace('checkpointEvery: 2', 'checkpointEvery: 1');
+    fs.writeFileSync(noFid, shorter);
+    const trained = await gensynth('train', noFid, '--run-dir', fallbackDir, '--progress', 'none');
+    expect(trained.code).toBe(0);
+    const tensors = path.join(fallbackDir, 'checkpoints', 'step-000002', 'tensors.bin');
+    const bytes = fs.readFileSync(tensors);
+    fs.writeFileSync(tensors, bytes.subarray(0, bytes.length - 3)); // truncated mid-write
+
+    const warnings: string[] = [];
+    setLogger(createLogger('warn', (_level, message) => warnings.push(message)));
+    try {
+      const resumed = await gensynth('resume', fallbackDir, '--steps', '3', '--progress', 'none');
+      expect(resumed.code).toBe(0);
+      expect(resumed.out).toContain('run completed at step 3');
+    } finally {
+      setLogger(silentLogger);
+    }
+    expect(warnings.join('\n')).toContain(
+      `skipping checkpoint step-000002: checkpoint file ${tensors}: expected`,
+    );
+    expect(warnings.join('\n')).toContain('resuming from step-000001 instead');
+    const stored = JSON.parse(fs.readFileSync(path.join(fallbackDir, 'config.json'), 'utf8'));
+    expect(stored.resumes).toMatchObject([{ fromStep: 1, steps: 3 }]);
+    const steps = fs
+      .readFileSync(path.join(fallbackDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).step as number);
+    // The line of the lost step 2 is replaced: losses at 1, 2 and 3, once each.
+    expect(steps).toEqual([1, 2, 3]);
+  });
+
+  it('takes the config as --config or as an argument, and refuses neither or two', async () => {
+    const none = await gensynth('train');
+    expect(none.code).toBe(2);
+    expect(none.out).toContain(
+      'gensynth train: expected a config file: gensynth train --config <file>',
+    );
+    const two = await gensynth('train', configFile, '--config', path.join(dir, 'other.yaml'));
+    expect(two.code).toBe(2);
+    expect(two.out).toContain('expected one config file');
+  });
+
+  it('exits 2 naming --progress and its allowed values for an unknown mode', async () => {
+    for (const command of [
+      ['train', configFile],
+      ['resume', runDir],
+    ]) {
+      const result = await gensynth(...command, '--progress', 'fancy');
+      expect(result.code).toBe(2);
+      expect(result.out).toContain(
+        "option '--progress <mode>' argument 'fancy' is invalid. Allowed choices are auto, bar, lines, plain, none.",
+      );
+    }
+  });
+
+  it('prints --help for every command and exits 0', async () => {
+    const commands = [['train'], ['resume'], ['sample'], ['eval'], ['data', 'inspect']];
+    for (const command of commands) {
+      const help = await gensynth(...command, '--help');
+      expect(help.code).toBe(0);
+      expect(help.out).toContain(`Usage: gensynth ${command.join(' ')} [options]`);
+    }
+    expect((await gensynth('train', '--help')).out).toMatch(
+      /--config <file>[\s\S]*--progress <mode>/,
+    );
+    expect((await gensynth('sample', '--help')).out).toMatch(/--n <count>[\s\S]*--out <file>/);
   });
 
   it('exits 2 with the field named when the config is bad', async () => {
@@ -81,7 +174,9 @@ describe('gensynth command', () => {
     fs.writeFileSync(bad, 'data: { source: mnist-package }\nmodel: { loss: wasserstein }\n');
     const result = await gensynth('train', bad);
     expect(result.code).toBe(2);
-    expect(result.out).toContain('model.loss: expected one of "non-saturating", "minimax", "hinge", "wgan-gp", "lsgan"; received "wasserstein"');
+    expect(result.out).toContain(
+      'model.loss: expected one of "non-saturating", "minimax", "hinge", "wgan-gp", "lsgan"; received "wasserstein"',
+    );
   });
 
   it('exits 2 on bad usage and 0 on --help', async () => {

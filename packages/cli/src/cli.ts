@@ -4,10 +4,21 @@
  */
 import path from 'node:path';
 import { CommanderError, InvalidArgumentError, Option, type Command } from 'commander';
-import { getLogger, isGensynthError } from '@gensynth/core';
-import { loadLatestGoodCheckpoint, restoreCheckpoint, writeImageGrid } from '@gensynth/train';
+import { getLogger, invalidArgument, isGensynthError } from '@gensynth/core';
+import {
+  loadLatestGoodCheckpoint,
+  PROGRESS_MODES,
+  restoreCheckpoint,
+  writeImageGrid,
+  type ProgressMode,
+} from '@gensynth/train';
 import { loadConfigFile, resolveConfig } from './config';
-import { modelFromConfig, resumeExperiment, runExperiment, type ExperimentResult } from './experiment';
+import {
+  modelFromConfig,
+  resumeExperiment,
+  runExperiment,
+  type ExperimentResult,
+} from './experiment';
 import { runInspect, SOURCE_KINDS, type InspectCommandOptions } from './inspect';
 import { runEval } from './eval-command';
 import { formatRunSummary } from './summary';
@@ -19,7 +30,8 @@ export const VERSION = '0.0.0';
 export function exitCodeOf(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
   if (error instanceof InvalidArgumentError) return 2;
-  if (isGensynthError(error, 'INVALID_CONFIG') || isGensynthError(error, 'INVALID_ARGUMENT')) return 2;
+  if (isGensynthError(error, 'INVALID_CONFIG') || isGensynthError(error, 'INVALID_ARGUMENT'))
+    return 2;
   return 1;
 }
 
@@ -34,7 +46,31 @@ function integer(name: string, min = 1) {
 }
 
 const progressOption = () =>
-  new Option('--progress <mode>', 'progress output').choices(['auto', 'bar', 'lines', 'none']).default('auto');
+  new Option('--progress <mode>', "progress output ('plain' is 'lines')")
+    .choices([...PROGRESS_MODES])
+    .default('auto');
+
+/** The config file of `gensynth train`: `--config <file>` or the first argument, not both. */
+function configFileOf(positional: string | undefined, flag: string | undefined): string {
+  if (positional !== undefined && flag !== undefined && positional !== flag) {
+    throw invalidArgument(
+      'gensynth train',
+      'one config file',
+      `${positional} (argument) and ${flag} (--config)`,
+      'Pass the config once: gensynth train --config <file>.',
+    );
+  }
+  const file = flag ?? positional;
+  if (file === undefined) {
+    throw invalidArgument(
+      'gensynth train',
+      'a config file: gensynth train --config <file> (or gensynth train <file>)',
+      'none',
+      'Pass a YAML or JSON config; examples/demo/demo.yaml is a working one.',
+    );
+  }
+  return file;
+}
 
 function printSummary(result: ExperimentResult): void {
   process.stdout.write(`${formatRunSummary(result)}\n`);
@@ -52,33 +88,53 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
   program
     .command('train')
     .description('train the experiment a YAML or JSON config describes')
-    .argument('<config>', 'config file (see examples/demo/demo.yaml)')
+    .argument('[config]', 'config file, the same as --config')
+    .option('--config <file>', 'YAML or JSON config file (see examples/demo/demo.yaml)')
     .option('--steps <n>', 'override train.steps', integer('--steps'))
     .option('--run-dir <dir>', 'override runDir')
-    .addOption(new Option('--backend <name>', 'override backend').choices(['auto', 'node-gpu', 'node', 'wasm', 'cpu']))
+    .addOption(
+      new Option('--backend <name>', 'override backend').choices([
+        'auto',
+        'node-gpu',
+        'node',
+        'wasm',
+        'cpu',
+      ]),
+    )
     .addOption(progressOption())
-    .action(async (file: string, opts: { steps?: number; runDir?: string; backend?: string; progress: 'auto' }) => {
-      const loaded = loadConfigFile(file);
-      const config = resolveConfig({
-        ...loaded,
-        ...(opts.runDir ? { runDir: opts.runDir } : {}),
-        ...(opts.backend ? { backend: opts.backend } : {}),
-      });
-      const result = await runExperiment(config, {
-        progress: opts.progress,
-        ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
-      });
-      printSummary(result);
-      result.model.dispose();
-    });
+    .action(
+      async (
+        positional: string | undefined,
+        opts: {
+          config?: string;
+          steps?: number;
+          runDir?: string;
+          backend?: string;
+          progress: ProgressMode;
+        },
+      ) => {
+        const loaded = loadConfigFile(configFileOf(positional, opts.config));
+        const config = resolveConfig({
+          ...loaded,
+          ...(opts.runDir ? { runDir: opts.runDir } : {}),
+          ...(opts.backend ? { backend: opts.backend } : {}),
+        });
+        const result = await runExperiment(config, {
+          progress: opts.progress,
+          ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
+        });
+        printSummary(result);
+        result.model.dispose();
+      },
+    );
 
   program
     .command('resume')
     .description('continue a run from its latest good checkpoint')
     .argument('<run-dir>', 'run directory written by `gensynth train`')
-    .option('--steps <n>', 'new total step count (default: the run\'s own)', integer('--steps'))
+    .option('--steps <n>', "new total step count (default: the run's own)", integer('--steps'))
     .addOption(progressOption())
-    .action(async (runDir: string, opts: { steps?: number; progress: 'auto' }) => {
+    .action(async (runDir: string, opts: { steps?: number; progress: ProgressMode }) => {
       const result = await resumeExperiment(runDir, {
         progress: opts.progress,
         ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
@@ -110,31 +166,51 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
       } finally {
         model.dispose();
       }
-      process.stdout.write(`wrote ${opts.n} samples from step ${checkpoint.step} to ${path.resolve(opts.out)}\n`);
+      process.stdout.write(
+        `wrote ${opts.n} samples from step ${checkpoint.step} to ${path.resolve(opts.out)}\n`,
+      );
     });
 
   program
     .command('eval')
-    .description('FID of a run\'s samples (or a folder of images) against a folder or saved statistics')
+    .description(
+      "FID of a run's samples (or a folder of images) against a folder or saved statistics",
+    )
     .argument('<run-or-dir>', 'run directory, or a folder of images')
-    .requiredOption('--against <dir-or-stats>', 'folder of reference images, or a statistics JSON file')
+    .requiredOption(
+      '--against <dir-or-stats>',
+      'folder of reference images, or a statistics JSON file',
+    )
     .option('--n <count>', 'images to generate from a run', integer('--n'), 2000)
     .option('--save-stats <file>', 'also save the reference statistics here')
     .option('--json', 'print the result as JSON')
-    .action(async (target: string, opts: { against: string; n: number; saveStats?: string; json?: boolean }) => {
-      await runEval(target, opts);
-    });
+    .action(
+      async (
+        target: string,
+        opts: { against: string; n: number; saveStats?: string; json?: boolean },
+      ) => {
+        await runEval(target, opts);
+      },
+    );
 
   const data = program.command('data').description('inspect datasets');
   data
     .command('inspect')
     .description('count, image shape, classes and skipped files of a source')
-    .argument('<source>', 'image folder, CIFAR-10 folder, MNIST IDX file, CelebA folder, LSUN LMDB, or "mnist-package"')
-    .addOption(new Option('--type <kind>', 'source kind (default: detected)').choices([...SOURCE_KINDS]))
+    .argument(
+      '<source>',
+      'image folder, CIFAR-10 folder, MNIST IDX file, CelebA folder, LSUN LMDB, or "mnist-package"',
+    )
+    .addOption(
+      new Option('--type <kind>', 'source kind (default: detected)').choices([...SOURCE_KINDS]),
+    )
     .option('--json', 'print JSON')
     .option('--full', 'decode every image, so truncated and corrupt files are listed too')
     .option('--labels <file>', 'IDX labels file, for an MNIST images file')
-    .option('--split <name>', 'CIFAR-10 split (train, test, all) or CelebA split (train, validation, test, all)')
+    .option(
+      '--split <name>',
+      'CIFAR-10 split (train, test, all) or CelebA split (train, validation, test, all)',
+    )
     .action(async (source: string, opts: InspectCommandOptions) => {
       await runInspect(source, opts);
     });

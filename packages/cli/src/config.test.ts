@@ -9,7 +9,12 @@ describe('resolveConfig', () => {
     const config = resolveConfig({ data: { source: 'mnist-package' } });
     expect(config.seed).toBe(42);
     expect(config.backend).toBe('auto');
-    expect(config.data).toEqual({ source: 'mnist-package', imageSize: 32, channels: 1, validationFraction: 0.1 });
+    expect(config.data).toEqual({
+      source: 'mnist-package',
+      imageSize: 32,
+      channels: 1,
+      validationFraction: 0.1,
+    });
     expect(config.model.loss).toBe('non-saturating');
     expect(config.model.learningRate).toBe(2e-4);
     expect(config.train.batchSize).toBe(64);
@@ -19,22 +24,35 @@ describe('resolveConfig', () => {
   it('names a bad enum field with the allowed values and what it received', () => {
     expect.assertions(4);
     try {
-      resolveConfig({ data: { source: 'mnist-package' }, model: { normalization: 'bath' } }, 'my.yaml');
+      resolveConfig(
+        { data: { source: 'mnist-package' }, model: { normalization: 'bath' } },
+        'my.yaml',
+      );
     } catch (e) {
       expect(isGensynthError(e, 'INVALID_CONFIG')).toBe(true);
       const message = (e as Error).message;
       expect(message).toContain('my.yaml: expected a valid gensynth config; received 1 problem(s)');
-      expect(message).toContain('model.normalization: expected one of "batch", "layer", "none"; received "bath"');
+      expect(message).toContain(
+        'model.normalization: expected one of "batch", "layer", "none"; received "bath"',
+      );
       expect(message).toContain('Fix the field(s) named above');
     }
   });
 
   it('lists every problem: unknown fields, wrong types and missing sections', () => {
     const attempt = () =>
-      resolveConfig({ data: { source: 'mnist-package', imageSize: -3 }, train: { stepz: 10 }, extra: 1 });
+      resolveConfig({
+        data: { source: 'mnist-package', imageSize: -3 },
+        train: { stepz: 10 },
+        extra: 1,
+      });
     expect(attempt).toThrow(/data\.imageSize: .*received -3/);
-    expect(attempt).toThrow(/train: unknown field "stepz"/);
-    expect(attempt).toThrow(/\(top level\): unknown field "extra"/);
+    expect(attempt).toThrow(
+      'train: unknown field "stepz"; allowed: steps, batchSize, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, sampleCount',
+    );
+    expect(attempt).toThrow(
+      '(top level): unknown field "extra"; allowed: name, seed, runDir, backend, data, model, train, eval',
+    );
     expect(() => resolveConfig({})).toThrow(/data: .*received undefined/);
   });
 });
@@ -46,14 +64,22 @@ describe('loadConfigFile', () => {
   it('reads YAML and JSON to the same resolved config', () => {
     const yamlFile = path.join(dir, 'a.yaml');
     const jsonFile = path.join(dir, 'a.json');
-    fs.writeFileSync(yamlFile, 'name: x\ndata:\n  source: mnist-package\ntrain:\n  steps: 7 # short\n');
-    fs.writeFileSync(jsonFile, JSON.stringify({ name: 'x', data: { source: 'mnist-package' }, train: { steps: 7 } }));
+    fs.writeFileSync(
+      yamlFile,
+      'name: x\ndata:\n  source: mnist-package\ntrain:\n  steps: 7 # short\n',
+    );
+    fs.writeFileSync(
+      jsonFile,
+      JSON.stringify({ name: 'x', data: { source: 'mnist-package' }, train: { steps: 7 } }),
+    );
     expect(loadConfigFile(yamlFile)).toEqual(loadConfigFile(jsonFile));
     expect(loadConfigFile(yamlFile).train.steps).toBe(7);
   });
 
   it('reports a missing file and a syntax error by file name', () => {
-    expect(() => loadConfigFile(path.join(dir, 'nope.yaml'))).toThrow(/config .*nope\.yaml: expected a readable YAML or JSON file; received ENOENT/);
+    expect(() => loadConfigFile(path.join(dir, 'nope.yaml'))).toThrow(
+      /config .*nope\.yaml: expected a readable YAML or JSON file; received ENOENT/,
+    );
     const bad = path.join(dir, 'bad.yaml');
     fs.writeFileSync(bad, 'data: [unclosed\n');
     expect(() => loadConfigFile(bad)).toThrow(/bad\.yaml: expected valid YAML or JSON/);

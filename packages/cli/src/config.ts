@@ -40,7 +40,9 @@ export const modelConfigSchema = z
     /** Normalisation in D after its first stage; default batch (layer with a gradient penalty). */
     discriminatorNormalization: z.enum(['batch', 'layer', 'none']).optional(),
     activation: z.enum(['relu', 'leakyRelu', 'elu']).default('relu'),
-    loss: z.enum(['non-saturating', 'minimax', 'hinge', 'wgan-gp', 'lsgan']).default('non-saturating'),
+    loss: z
+      .enum(['non-saturating', 'minimax', 'hinge', 'wgan-gp', 'lsgan'])
+      .default('non-saturating'),
     optimizer: z.enum(['adam', 'sgd']).default('adam'),
     learningRate: z.number().positive().default(2e-4),
     beta1: fraction.default(0.5),
@@ -71,7 +73,10 @@ export const evalConfigSchema = z
 
 export const experimentConfigSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').default('gensynth'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only')
+      .default('gensynth'),
     seed: z.number().int().nonnegative().default(42),
     /** Run directory; default `runs/<name>`. */
     runDir: z.string().optional(),
@@ -90,6 +95,23 @@ function fieldPath(parts: readonly PropertyKey[]): string {
   return parts.length === 0 ? '(top level)' : parts.map(String).join('.');
 }
 
+/** The field names the object schema at `parts` accepts (defaults and optionals unwrapped). */
+function allowedFields(parts: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType | undefined = experimentConfigSchema;
+  const unwrap = (s: z.ZodType | undefined) => {
+    while (s && !(s instanceof z.ZodObject) && 'innerType' in s._zod.def) {
+      s = s._zod.def.innerType as z.ZodType;
+    }
+    return s;
+  };
+  for (const key of parts) {
+    const object = unwrap(schema);
+    schema = object instanceof z.ZodObject ? object.shape[key as string] : undefined;
+  }
+  const object = unwrap(schema);
+  return object instanceof z.ZodObject ? Object.keys(object.shape) : [];
+}
+
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   const where = fieldPath(issue.path);
   let received: unknown = input;
@@ -99,8 +121,11 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   switch (issue.code) {
     case 'invalid_value':
       return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}; received ${JSON.stringify(received)}`;
-    case 'unrecognized_keys':
-      return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+    case 'unrecognized_keys': {
+      const unknown = issue.keys.map((k) => JSON.stringify(k)).join(', ');
+      const allowed = allowedFields(issue.path).join(', ');
+      return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${unknown}; allowed: ${allowed}`;
+    }
     default:
       return `${where}: ${issue.message}; received ${JSON.stringify(received)}`;
   }

@@ -85,11 +85,12 @@ describe('imageGrid', () => {
   });
 
   it('refuses NaN and infinite values with NON_FINITE instead of writing a black image', async () => {
-    for (const bad of [NaN, Infinity]) {
+    for (const bad of [NaN, Infinity, -Infinity]) {
       const images = tf.tensor4d([0, 0, bad, 0], [1, 2, 2, 1]);
       const error = await imageGrid(images).catch((e) => e);
       expect(isGensynthError(error, 'NON_FINITE')).toBe(true);
       expect(error.message).toContain(`received ${bad} at flat index 2 of shape [1,2,2,1]`);
+      expect(images.isDisposed).toBe(false);
       images.dispose();
     }
   });

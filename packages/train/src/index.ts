@@ -60,6 +60,8 @@ export {
 export {
   createProgress,
   formatProgressLine,
+  PROGRESS_MODES,
+  resolveProgressMode,
   type ProgressMode,
   type ProgressReporter,
   type ProgressStream,

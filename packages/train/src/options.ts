@@ -8,7 +8,7 @@ import {
   type Logger,
   type ModelConfig,
 } from '@gensynth/core';
-import type { ProgressMode, ProgressStream } from './progress';
+import { resolveProgressMode, type ProgressMode, type ProgressStream } from './progress';
 import type { ResolvedTrainSettings } from './run-config';
 
 /** Called with the model after every `evalEvery` steps and at the end; returns named metrics. */
@@ -28,7 +28,10 @@ export interface StepInfo {
 /** Options shared by `train` and `resume` that do not change results. */
 export interface RunControlOptions {
   evaluate?: EvaluateFn;
-  /** How progress prints (default 'auto': a bar on a TTY, plain lines otherwise). */
+  /**
+   * How progress prints: 'auto' (default: a bar on a TTY, plain lines otherwise), 'bar', 'lines'
+   * (alias 'plain') or 'none'. Any other value throws `INVALID_ARGUMENT`.
+   */
   progress?: ProgressMode;
   /** Where progress prints (default process.stderr). */
   progressStream?: ProgressStream;
@@ -127,6 +130,10 @@ export function resolveSettings(options: TrainOptions): ResolvedTrainSettings {
   positiveInt('keepCheckpoints', settings.keepCheckpoints);
   positiveInt('sampleCount', settings.sampleCount, true);
   positiveInt('evalEvery', settings.evalEvery, true);
+  resolveProgressMode(
+    'train(options.progress)',
+    options.progress ?? DEFAULT_TRAIN_OPTIONS.progress,
+  );
   const { dataset, model } = options;
   checkDatasetFitsModel('train(options.dataset)', dataset, model);
   if (dataset.size < settings.batchSize) {

@@ -1,4 +1,11 @@
-import { createProgress, formatDuration, formatProgressLine } from './progress';
+import { isGensynthError } from '@gensynth/core';
+import {
+  createProgress,
+  formatDuration,
+  formatProgressLine,
+  PROGRESS_MODES,
+  resolveProgressMode,
+} from './progress';
 
 function capture(isTTY: boolean) {
   const chunks: string[] = [];
@@ -51,5 +58,45 @@ describe('createProgress', () => {
     none.message('x');
     none.done();
     expect(silent.chunks).toEqual([]);
+  });
+
+  it("prints plain lines for 'plain', an alias of 'lines', even on a TTY", () => {
+    const { chunks, stream } = capture(true);
+    const progress = createProgress('plain', stream);
+    progress.update({ step: 2, totalSteps: 4, values: { 'loss/g': 0.5 } });
+    progress.tick(3, 4);
+    progress.done();
+    expect(chunks).toEqual(['step 2/4 | loss/g 0.5000\n']);
+  });
+
+  it('refuses an unknown mode, naming the allowed ones, instead of drawing a bar', () => {
+    const { chunks, stream } = capture(true);
+    const attempt = () => createProgress('fancy' as 'auto', stream);
+    expect(attempt).toThrow(
+      `createProgress(mode): expected one of 'auto', 'bar', 'lines', 'plain', 'none'; received "fancy".`,
+    );
+    expect(chunks).toEqual([]);
+  });
+});
+
+describe('resolveProgressMode', () => {
+  it('returns each documented mode, with plain as lines, and throws INVALID_ARGUMENT otherwise', () => {
+    expect(PROGRESS_MODES.map((m) => resolveProgressMode('x', m))).toEqual([
+      'auto',
+      'bar',
+      'lines',
+      'lines',
+      'none',
+    ]);
+    for (const bad of ['Lines', '', undefined, 1]) {
+      let error: unknown;
+      try {
+        resolveProgressMode('train(options.progress)', bad);
+      } catch (e) {
+        error = e;
+      }
+      expect(isGensynthError(error, 'INVALID_ARGUMENT')).toBe(true);
+      expect((error as Error).message).toMatch(/^train\(options\.progress\): expected one of /);
+    }
   });
 });

@@ -2,8 +2,38 @@
  * Progress output: `step 1200/5000 | loss/d 1.2345 | loss/g 0.6789 | 41.2 ms/step`. On a TTY a
  * single line redrawn in place with a bar; elsewhere one plain line per log interval.
  */
+import { describeValue, invalidArgument } from '@gensynth/core';
 
-export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
+/**
+ * 'auto': a bar on a TTY, plain lines otherwise; 'bar'; 'lines' (alias 'plain'): one line per
+ * log interval; 'none': silent.
+ */
+export type ProgressMode = 'auto' | 'bar' | 'lines' | 'plain' | 'none';
+
+/** Every accepted `ProgressMode`, for validation and help texts. */
+export const PROGRESS_MODES: readonly ProgressMode[] = Object.freeze([
+  'auto',
+  'bar',
+  'lines',
+  'plain',
+  'none',
+]);
+
+/**
+ * `mode` checked against `PROGRESS_MODES`, with 'plain' resolved to 'lines'. Throws
+ * `INVALID_ARGUMENT` naming `where` and the allowed values, so a typo never silently draws a bar.
+ */
+export function resolveProgressMode(where: string, mode: unknown): Exclude<ProgressMode, 'plain'> {
+  if (!PROGRESS_MODES.includes(mode as ProgressMode)) {
+    throw invalidArgument(
+      where,
+      `one of ${PROGRESS_MODES.map((m) => `'${m}'`).join(', ')}`,
+      describeValue(mode),
+      "Pass 'lines' (or 'plain') for one line per log interval, 'none' to silence progress.",
+    );
+  }
+  return mode === 'plain' ? 'lines' : (mode as Exclude<ProgressMode, 'plain'>);
+}
 
 /** Where progress goes: anything with `write` (process.stderr by default). */
 export interface ProgressStream {
@@ -42,12 +72,16 @@ export function formatProgressLine(update: ProgressUpdate): string {
 
 const BAR_WIDTH = 24;
 
-/** A reporter for `mode`; 'auto' picks a bar when `stream.isTTY`, else plain lines. */
+/**
+ * A reporter for `mode`; 'auto' picks a bar when `stream.isTTY`, else plain lines. Throws
+ * `INVALID_ARGUMENT` for a mode outside `PROGRESS_MODES`.
+ */
 export function createProgress(
   mode: ProgressMode,
   stream: ProgressStream = process.stderr,
 ): ProgressReporter {
-  const resolved = mode === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : mode;
+  const checked = resolveProgressMode('createProgress(mode)', mode);
+  const resolved = checked === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : checked;
   if (resolved === 'none') return { update() {}, tick() {}, message() {}, done() {} };
   if (resolved === 'lines') {
     return {

@@ -66,15 +66,25 @@ describe('train and resume', () => {
       sampleEvery: 0,
     });
     first.model.dispose();
+    // As a new process would: nothing of the first run survives but the run directory. The data
+    // cursor at step 20 is mid-epoch (60 images, 7 batches of 8 per epoch: epoch 2, index 48).
+    const onDisk = await loadCheckpoint(splitDir);
+    expect(onDisk.step).toBe(n);
+    expect(onDisk.state.cursor).toMatchObject({ epoch: 2, index: 48 });
+    const fresh = loadSmallMnist(60);
+    let built = 0;
     const second = await resume(splitDir, {
-      dataset,
-      createModel: (c) => new TinyGan(c as Partial<TinyGanConfig>),
+      dataset: new ArrayDataset(fresh.pixels, fresh.labels),
+      createModel: (c) => (built++, new TinyGan(c as Partial<TinyGanConfig>)),
       steps: 2 * n,
       progress: 'none',
       logger: quiet,
     });
     second.model.dispose();
+    expect(built).toBe(1);
     expect(second.step).toBe(2 * n);
+    const resumedConfig = JSON.parse(await fs.readFile(path.join(splitDir, 'config.json'), 'utf8'));
+    expect(resumedConfig.resumes).toMatchObject([{ fromStep: n, steps: 2 * n }]);
     const eventFiles = (await fs.readdir(path.join(splitDir, 'events'))).sort();
     expect(eventFiles).toHaveLength(2);
     const resumedEvents = readRecords(
@@ -88,11 +98,17 @@ describe('train and resume', () => {
 
     const a = lossesByStep(await readMetrics(path.join(straightDir, 'metrics.jsonl')));
     const b = lossesByStep(await readMetrics(path.join(splitDir, 'metrics.jsonl')));
+    expect(a.size).toBe(2 * n);
     expect(b.size).toBe(2 * n);
-    for (let step = 1; step <= 2 * n; step++) {
-      expect(b.get(step)?.['loss/d']).toBe(a.get(step)?.['loss/d']);
-      expect(b.get(step)?.['loss/g']).toBe(a.get(step)?.['loss/g']);
-    }
+    // Every step, both losses, bit for bit (metrics.jsonl holds the float32 values exactly).
+    const lossesOf = (m: Map<number, Record<string, number>>) =>
+      Array.from({ length: 2 * n }, (_, i) => [m.get(i + 1)?.['loss/d'], m.get(i + 1)?.['loss/g']]);
+    expect(lossesOf(b)).toEqual(lossesOf(a));
+    expect(
+      lossesOf(a)
+        .flat()
+        .every((v) => typeof v === 'number'),
+    ).toBe(true);
     // The losses change over training, so equality is not trivially constant.
     expect(a.get(1)?.['loss/d']).not.toBe(a.get(2 * n)?.['loss/d']);
   });
@@ -333,5 +349,37 @@ describe('train and resume', () => {
     expect(shape.message).toContain('8x8x1');
     model.dispose();
     wide.dispose();
+  });
+
+  it("refuses an unknown progress mode in train and resume, naming the allowed ones, and takes 'plain'", async () => {
+    const model = new TinyGan();
+    const runDir = path.join(tmp, 'progress-mode');
+    const bad = { ...base, model, dataset, runDir, steps: 2, sampleEvery: 0 };
+    const error = await train({ ...bad, progress: 'fancy' as 'auto' }).catch((e) => e);
+    expect(isGensynthError(error, 'INVALID_ARGUMENT')).toBe(true);
+    expect(error.message).toBe(
+      `train(options.progress): expected one of 'auto', 'bar', 'lines', 'plain', 'none'; received "fancy". Pass 'lines' (or 'plain') for one line per log interval, 'none' to silence progress.`,
+    );
+    await expect(fs.access(runDir)).rejects.toThrow(); // refused before writing anything
+
+    const lines: string[] = [];
+    const progressStream = { write: (t: string) => lines.push(t), isTTY: true };
+    await train({ ...bad, logEvery: 1, progress: 'plain', progressStream });
+    expect(lines.map((l) => l.replace(/\d+\.\d+/g, 'N'))).toEqual([
+      'step 1/2 | loss/d N | loss/g N | N ms/step\n',
+      'step 2/2 | loss/d N | loss/g N | N ms/step\n',
+    ]);
+    model.dispose();
+
+    const resumeError = await resume(runDir, {
+      dataset,
+      createModel: (c) => new TinyGan(c as Partial<TinyGanConfig>),
+      steps: 3,
+      progress: 'plain ' as 'auto',
+      logger: quiet,
+    }).catch((e) => e);
+    expect(resumeError.message).toMatch(
+      /^resume\(options\.progress\): expected one of .*; received "plain "/,
+    );
   });
 });

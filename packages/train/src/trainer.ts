@@ -33,7 +33,7 @@ import {
   type RunControlOptions,
   type TrainOptions,
 } from './options';
-import { createProgress } from './progress';
+import { createProgress, resolveProgressMode } from './progress';
 import { writeReport } from './report';
 import {
   collectVersions,
@@ -127,6 +127,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
  * with a warning, when the newest is corrupt). Rebuilds the model with `createModel`.
  */
 export async function resume(runDir: string, options: ResumeOptions): Promise<TrainResult> {
+  resolveProgressMode('resume(options.progress)', options.progress ?? 'auto');
   const config = await readRunConfig(runDir);
   const logger = options.logger ?? getLogger();
   const checkpoint = await loadLatestGoodCheckpoint(runDir, logger);

@@ -285,6 +285,11 @@ describe('checkpoint writes killed with SIGKILL', () => {
   ])('leaves a loadable checkpoint when killed after %i saves, then %s', async (saves, when) => {
     const runDir = path.join(tmp, `kill-${saves}-${when}`);
     const saved = await killDuringWrites(runDir, saves, when);
+    if (when === 'mid-save') {
+      // The kill landed inside a save: its half-written temp directory is still there.
+      const left = await fs.readdir(path.join(runDir, 'checkpoints'));
+      expect(left.some((name) => name.startsWith('.tmp-'))).toBe(true);
+    }
     const checkpoint = await loadCheckpoint(runDir);
     expect(checkpoint.step).toBeGreaterThanOrEqual(saved);
     expect(checkpoint.tensors.find((t) => t.owner === 'big')?.values.length).toBe(1_500_000);

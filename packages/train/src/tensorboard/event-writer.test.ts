@@ -85,6 +85,23 @@ describe('EventWriter', () => {
     expect(events[6]).toMatchObject({ step: 401, sessionStatus: 1 });
   });
 
+  it('frames records so that the test reader catches a flipped data byte or length byte', async () => {
+    const writer = await EventWriter.create(path.join(tmp, 'crc'), { clock: () => 7 });
+    writer.addScalar('loss/d', 0.5, 3);
+    await writer.close();
+    const file = await fs.readFile(writer.path);
+    const records = readRecords(file);
+    expect(records).toHaveLength(2);
+    // Record 1 starts after record 0: 8 length bytes + 4 + the data + 4.
+    const second = 12 + (records[0] as Buffer).length + 4;
+    const dataByte = Buffer.from(file);
+    dataByte[second + 12] = (dataByte[second + 12] as number) ^ 1;
+    expect(() => readRecords(dataByte)).toThrow(/bad data CRC/);
+    const lengthByte = Buffer.from(file);
+    lengthByte[second] = (lengthByte[second] as number) ^ 1;
+    expect(() => readRecords(lengthByte)).toThrow(/bad length CRC/);
+  });
+
   it('opens a new file instead of overwriting one from the same second', async () => {
     const dir = path.join(tmp, 'twice');
     const a = await EventWriter.create(dir, { clock: () => 5 });
