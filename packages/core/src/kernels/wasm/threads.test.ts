@@ -139,6 +139,17 @@ describe('threaded WASM backend', () => {
   });
 });
 
+describe('threaded WASM backend after tf.engine().reset()', () => {
+  it('starts a fresh threaded module when tfjs creates the backend again', async () => {
+    tf.engine().reset(); // disposes the backend, whose dispose() ends the module's threads
+    await initBackend({ force: 'wasm', threads: 2, logger: silentLogger });
+    expect(getThreadsCount()).toBe(2);
+    const x = tf.ones([2, 6, 6, 3]) as tf.Tensor4D;
+    const y = tf.conv2d(x, tf.ones([3, 3, 3, 2]) as tf.Tensor4D, 1, 'valid');
+    expect(Array.from(await y.data())).toEqual(new Array(2 * 4 * 4 * 2).fill(27));
+  });
+});
+
 describe('resolveWasmThreads', () => {
   const saved = process.env.GENSYNTH_WASM_THREADS;
   afterEach(() => {

@@ -14,7 +14,8 @@
  * 3. tfjs's `BackendWasm` is registered as 'wasm' over the started module, so every stock and
  *    gensynth kernel runs on it unchanged.
  *
- * Pool workers are unref'd, so they never keep a process alive.
+ * The pool's threads are unref'd, so they never keep a process alive; Emscripten's spare workers
+ * are ended once the pool exists.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GensynthError } from '../../errors';
@@ -29,6 +30,7 @@ const START_TIMEOUT_MS = 30_000;
 
 interface NodeWorker {
   unref(): void;
+  terminate(): Promise<number>;
 }
 
 /** The parts of an Emscripten module (threaded tfjs build) used here. */
@@ -158,20 +160,57 @@ export async function startThreadedWasm(wasmPackage: WasmPackage, threads: numbe
   );
   writeIfChanged(fs, path, workerPath, workerSource);
 
-  // 2. Start the module, reporting the thread count tfjs expects (it halves and caps it).
-  const bytes = fs.readFileSync(wasmPath);
+  // 2. Start one module now, so that a failure shows here and initBackend can fall back. The
+  // backend factory uses it, and starts a fresh one if tfjs ever asks again (after
+  // tf.removeBackend('wasm'), whose dispose() ends the module's threads).
+  const paths: ModulePaths = { gluePath, wasmPath, workerPath, bytes: fs.readFileSync(wasmPath) };
+  let prepared: EmscriptenModule | undefined = await startModule(factory, paths, threads);
+  wasmPackage.setThreadsCount(threads);
+  const priority = tf.engine().registryFactory.wasm?.priority ?? 2;
+  tf.removeBackend('wasm');
+  tf.registerBackend(
+    'wasm',
+    async () => {
+      const module = prepared ?? (await startModule(factory, paths, threads));
+      prepared = undefined;
+      const backend = new wasmPackage.BackendWasm(module as never);
+      // The pool's threads now exist and run forever: they must not keep the process alive, and
+      // the idle workers Emscripten made in advance (8) are not needed.
+      const pool = module.PThread;
+      for (const worker of pool?.runningWorkers ?? []) worker.unref();
+      for (const worker of pool?.unusedWorkers.splice(0) ?? []) void worker.terminate();
+      return backend;
+    },
+    priority,
+  );
+  started = { threads };
+}
+
+interface ModulePaths {
+  gluePath: string;
+  wasmPath: string;
+  workerPath: string;
+  bytes: Uint8Array;
+}
+
+/** Start one threaded module, reporting the core count tfjs expects (it halves and caps it). */
+async function startModule(
+  factory: (config: FactoryConfig) => Promise<EmscriptenModule>,
+  paths: ModulePaths,
+  threads: number,
+): Promise<EmscriptenModule> {
   const previousWorker = (globalThis as { Worker?: unknown }).Worker;
   const config: FactoryConfig = {
     locateFile: (file, prefix) => {
-      if (file.endsWith('.worker.js')) return workerPath;
-      if (file.endsWith('.wasm')) return wasmPath;
+      if (file.endsWith('.worker.js')) return paths.workerPath;
+      if (file.endsWith('.wasm')) return paths.wasmPath;
       return prefix + file;
     },
-    mainScriptUrlOrBlob: gluePath,
+    mainScriptUrlOrBlob: paths.gluePath,
     instantiateWasm: (imports, receive) => {
       const env = withCoreCount(imports.env ?? {}, 2 * threads);
       const api = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-      api.instantiate(bytes, { ...imports, env, wasi_snapshot_preview1: env }).then(
+      api.instantiate(paths.bytes, { ...imports, env, wasi_snapshot_preview1: env }).then(
         (result) => receive(result.instance, result.module),
         (error: unknown) => config.onAbort(error),
       );
@@ -203,7 +242,7 @@ export async function startThreadedWasm(wasmPackage: WasmPackage, threads: numbe
     if (previousWorker === undefined) delete (globalThis as { Worker?: unknown }).Worker;
   }
 
-  // 3. The bridge tfjs's own init() would add, then the backend itself.
+  // The bridge that tfjs's own init() adds.
   module.tfjs = {
     init: module.cwrap('init', null, []),
     initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
@@ -212,20 +251,7 @@ export async function startThreadedWasm(wasmPackage: WasmPackage, threads: numbe
     disposeData: module.cwrap('dispose_data', null, ['number']),
     dispose: module.cwrap('dispose', null, []),
   };
-  wasmPackage.setThreadsCount(threads);
-  const priority = tf.engine().registryFactory.wasm?.priority ?? 2;
-  tf.removeBackend('wasm');
-  tf.registerBackend(
-    'wasm',
-    () => {
-      const backend = new wasmPackage.BackendWasm(module as never);
-      // Threads of the pool run forever; they must not keep the process alive.
-      for (const worker of module.PThread?.runningWorkers ?? []) worker.unref();
-      return backend;
-    },
-    priority,
-  );
-  started = { threads };
+  return module;
 }
 
 /** `env` with its `emscripten_num_logical_cores` import replaced to return `cores`. */
