@@ -7,8 +7,8 @@
  * The Emscripten glue itself supports Node workers when given file paths, so gensynth starts the
  * threaded build itself:
  *
- * 1. the pthread worker script (shipped as a string) is written once to a file in the OS temp
- *    directory; the worker loads the glue from its path inside node_modules;
+ * 1. the pthread worker script (shipped as a string) is written once to a private per-user folder
+ *    in the OS temp directory; the worker loads the glue from its path inside node_modules;
  * 2. the glue's `emscripten_num_logical_cores` import is replaced, because tfjs sizes its pool as
  *    half the logical cores (assuming hyper-threading), which is one thread on a 2-core machine;
  * 3. tfjs's `BackendWasm` is registered as 'wasm' over the started module, so every stock and
@@ -152,17 +152,20 @@ export async function startThreadedWasm(wasmPackage: WasmPackage, threads: numbe
   // 1. The worker script. The shipped string holds `\n` escapes that became real newlines inside
   // string literals; tfjs re-escapes them the same way before making its blob.
   const workerSource = wasmWorkerContents.replace(/\n/g, '\\n');
-  // TMPDIR first: os.tmpdir() reads the real environment, which jest tests cannot change.
-  const workerPath = path.join(
+  // TMPDIR first: os.tmpdir() reads the real environment, which jest tests cannot change. The
+  // folder is per user and private, so no one else can swap the script that workers run.
+  const uid = process.getuid?.() ?? 'user';
+  const workerDir = path.join(
     process.env.TMPDIR || os.tmpdir(),
-    `gensynth-tfjs-wasm-${wasmPackage.version_wasm}`,
-    'threaded-simd.worker.cjs',
+    `gensynth-tfjs-wasm-${wasmPackage.version_wasm}-${uid}`,
   );
-  writeIfChanged(fs, path, workerPath, workerSource);
+  const workerPath = path.join(workerDir, 'threaded-simd.worker.cjs');
+  makePrivateDir(fs, workerDir);
+  writeIfChanged(fs, workerPath, workerSource);
 
   // 2. Start one module now, so that a failure shows here and initBackend can fall back. The
-  // backend factory uses it, and starts a fresh one if tfjs ever asks again (after
-  // tf.removeBackend('wasm'), whose dispose() ends the module's threads).
+  // backend factory uses it, and starts a fresh one if tfjs creates the backend again (after
+  // tf.engine().reset(), which disposes the backend and so ends the module's threads).
   const paths: ModulePaths = { gluePath, wasmPath, workerPath, bytes: fs.readFileSync(wasmPath) };
   let prepared: EmscriptenModule | undefined = await startModule(factory, paths, threads);
   wasmPackage.setThreadsCount(threads);
@@ -269,19 +272,23 @@ function withCoreCount(env: Record<string, unknown>, cores: number): Record<stri
   return out;
 }
 
+/** Create `dir` (mode 700) or check that an existing one is this user's and private. */
+function makePrivateDir(fs: typeof import('node:fs'), dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stat = fs.statSync(dir);
+  const uid = process.getuid?.();
+  if (uid !== undefined && (stat.uid !== uid || (stat.mode & 0o077) !== 0)) {
+    throw new Error(`${dir} belongs to another user or is open to others`);
+  }
+}
+
 /** Write `text` to `file` unless it already holds it; atomic for concurrent processes. */
-function writeIfChanged(
-  fs: typeof import('node:fs'),
-  path: typeof import('node:path'),
-  file: string,
-  text: string,
-): void {
+function writeIfChanged(fs: typeof import('node:fs'), file: string, text: string): void {
   try {
     if (fs.readFileSync(file, 'utf8') === text) return;
   } catch {
     // Not there yet.
   }
-  fs.mkdirSync(path.dirname(file), { recursive: true });
   const temp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(temp, text);
   fs.renameSync(temp, file);

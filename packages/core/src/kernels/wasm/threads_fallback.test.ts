@@ -2,11 +2,15 @@
  * When the threaded WASM build cannot start, initBackend still gives a working single-threaded
  * 'wasm' backend and logs why. A file of its own: the build can start only once per process.
  */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import * as wasmPackage from '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../../backend';
 import { createLogger } from '../../logger';
-import { threadedWasmThreads } from './threads';
+import { startThreadedWasm, threadedWasmThreads } from './threads';
 
 describe('initBackend with threads it cannot start', () => {
   const lines: string[] = [];
@@ -15,6 +19,24 @@ describe('initBackend with threads it cannot start', () => {
   afterAll(() => {
     if (savedTmp === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = savedTmp;
+  });
+
+  it('refuses a worker folder that others can write to', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'gensynth-threads-test-'));
+    const uid = process.getuid?.() ?? 'user';
+    const shared = path.join(tmp, `gensynth-tfjs-wasm-${wasmPackage.version_wasm}-${uid}`);
+    mkdirSync(shared);
+    chmodSync(shared, 0o757); // others may write
+    process.env.TMPDIR = tmp;
+    try {
+      await expect(startThreadedWasm(wasmPackage, 2)).rejects.toThrow(
+        'belongs to another user or is open to others',
+      );
+    } finally {
+      process.env.TMPDIR = savedTmp;
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    expect(threadedWasmThreads()).toBeUndefined();
   });
 
   it('falls back to one thread with a logged reason when the worker script cannot be written', async () => {
