@@ -6,11 +6,17 @@
 //   node bench/dcgan32.mjs [--backend wasm|cpu|node|node-gpu] [--steps 20] [--warmup 3]
 //     [--batch 64] [--rounds 3] [--threads 2] [--no-peers] [--peers torch,tf] [--peers-dir DIR]
 //     [--python PATH] [--profile] [--profile-steps 1] [--top 15] [--json bench/out/dcgan32.json]
+//     [--also-threads 1,...]
 //
+// The in-process tfjs side uses initBackend's WASM thread count (GENSYNTH_WASM_THREADS, else the
+// number of cores); --also-threads adds one side per listed count, each run per round in a child
+// process of this script (so it alternates with the others), for a thread-count comparison.
 // Needs @gensynth/core built (`cd packages/core && npx tsup`, or `npm run bench`).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -41,6 +47,7 @@ const { values: opts } = parseArgs({
     profile: { type: 'boolean', default: false },
     top: { type: 'string', default: '15' },
     'profile-steps': { type: 'string', default: '1' },
+    'also-threads': { type: 'string', default: '' },
     json: { type: 'string', default: path.join(REPO_ROOT, 'bench', 'out', 'dcgan32.json') },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -49,7 +56,7 @@ const { values: opts } = parseArgs({
 if (opts.help) {
   const usage = readFileSync(new URL(import.meta.url), 'utf8')
     .split('\n')
-    .slice(5, 9);
+    .slice(5, 10);
   process.stdout.write(`${usage.map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\n`);
   process.exit(0);
 }
@@ -132,8 +139,20 @@ if (!opts['no-peers']) {
   }
 }
 
+const alsoThreads = opts['also-threads']
+  .split(',')
+  .filter((t) => t.trim() !== '')
+  .map((t) => {
+    const n = Number(t);
+    if (!Number.isInteger(n) || n < 1) {
+      process.stderr.write(`dcgan32: expected --also-threads as integers >= 1; received '${t}'.\n`);
+      process.exit(2);
+    }
+    return n;
+  });
 const sides = [
   { name: `tfjs ${choice.name}`, threads: env.jsThreads, rounds: [] },
+  ...alsoThreads.map((n) => ({ name: `tfjs ${choice.name}`, child: n, threads: n, rounds: [] })),
   ...peers.map((p) => ({ name: p.name, peer: p, rounds: [] })),
 ];
 const loads = [os.loadavg()[0]];
@@ -148,6 +167,11 @@ for (let r = 1; r <= rounds; r++) {
       side.threads = result.threads;
       side.rounds.push({ msPerStep: result.msPerStep, batch: PEER_BATCH, steps: 20 });
       parts.push(`${side.name} ${fmt(result.msPerStep, 1)}`);
+    } else if (side.child) {
+      const result = await runChildRound(side.child);
+      side.threads = result.threads;
+      side.rounds.push({ ...result, batch, steps });
+      parts.push(`${side.name} (${side.threads} thr) ${fmt(result.msPerStep, 1)}`);
     } else {
       const started = performance.now();
       const cpuStarted = process.cpuUsage();
@@ -179,6 +203,7 @@ const rows = sides.map((side) => {
   const flops = net.flops.perStep * (b / batch);
   return {
     side: side.peer ? `${side.framework} ${side.version}` : side.name,
+    cpuMsPerStep: side.peer ? undefined : median(side.rounds.map((x) => x.cpuMsPerStep)),
     threads: side.threads,
     msPerStep: ms,
     range: [
@@ -191,12 +216,22 @@ const rows = sides.map((side) => {
 });
 const torchRow = rows.find((row, i) => sides[i].peer?.name === 'torch');
 printTable(
-  ['side', 'threads', 'ms/step (median)', 'min-max', 'img/s', 'GFLOP/s', 'img/s vs PyTorch'],
+  [
+    'side',
+    'threads',
+    'ms/step (median)',
+    'min-max',
+    'CPU ms/step',
+    'img/s',
+    'GFLOP/s',
+    'img/s vs PyTorch',
+  ],
   rows.map((row) => [
     row.side,
     String(row.threads),
     fmt(row.msPerStep, 1),
     `${fmt(row.range[0], 1)}-${fmt(row.range[1], 1)}`,
+    fmt(row.cpuMsPerStep, 1),
     fmt(row.imgPerSec, 1),
     fmt(row.gflops, 2),
     torchRow ? `${fmt(row.imgPerSec / torchRow.imgPerSec, 3)}x` : 'n/a',
@@ -233,6 +268,40 @@ writeFileSync(
 process.stdout.write(`results: ${path.relative(process.cwd(), opts.json)}\n`);
 net.dispose();
 if (leaked !== 0) process.exitCode = 1;
+
+/** One timed round of the tfjs side in a child process with `threads` WASM threads. */
+function runChildRound(threads) {
+  const json = `${opts.json}.child-${threads}.json`;
+  const args = [
+    ...[fileURLToPath(import.meta.url), '--no-peers', '--rounds', '1'],
+    ...['--steps', String(steps), '--warmup', String(warmup), '--batch', String(batch)],
+    ...['--json', json],
+  ];
+  if (opts.backend) args.push('--backend', opts.backend);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, GENSYNTH_WASM_THREADS: String(threads) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) {
+        reject(new Error(`tfjs child (${threads} threads) exited ${code}:\n${stderr.slice(-800)}`));
+        return;
+      }
+      const result = JSON.parse(readFileSync(json, 'utf8'));
+      rmSync(json, { force: true });
+      const round = result.sides[0].rounds[0];
+      resolve({
+        msPerStep: round.msPerStep,
+        cpuMsPerStep: round.cpuMsPerStep,
+        threads: result.env.jsThreads,
+      });
+    });
+  });
+}
 
 async function describeEnvironment(chosen) {
   let cpuModel = 'unknown CPU';

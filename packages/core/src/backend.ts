@@ -9,11 +9,22 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GensynthError } from './errors';
 import { getLogger, type Logger } from './logger';
 import { registerWasmTrainingKernels } from './kernels/wasm';
+import {
+  checkWasmThreads,
+  resolveWasmThreads,
+  startThreadedWasm,
+  threadedWasmThreads,
+} from './kernels/wasm/threads';
 import { registerCpuKernelFixes } from './kernels/cpu';
 
 export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
 
-export const BACKEND_ORDER: readonly BackendName[] = Object.freeze(['node-gpu', 'node', 'wasm', 'cpu']);
+export const BACKEND_ORDER: readonly BackendName[] = Object.freeze([
+  'node-gpu',
+  'node',
+  'wasm',
+  'cpu',
+]);
 
 /** Loads a backend's package and returns the tfjs backend name to activate. */
 export type BackendLoader = () => Promise<string>;
@@ -24,6 +35,12 @@ export interface InitBackendOptions {
   /** Use exactly this backend; fail if it cannot load. */
   force?: BackendName;
   logger?: Logger;
+  /**
+   * Threads for the WASM backend under Node (default: env `GENSYNTH_WASM_THREADS`, else the
+   * number of cores; at most 8). Above 1, gensynth starts tfjs's threaded SIMD build; if that
+   * cannot start, it logs why and runs single-threaded. Fixed once 'wasm' has started.
+   */
+  threads?: number;
   /** Replace how backends are loaded (tests simulate missing packages with this). */
   loaders?: Partial<Record<BackendName, BackendLoader>>;
 }
@@ -49,7 +66,8 @@ async function importOptional(name: string): Promise<unknown> {
   return import(specifier);
 }
 
-const DEFAULT_LOADERS: Record<BackendName, BackendLoader> = {
+// 'wasm' is made per call by `wasmLoader`, which needs the thread option.
+const DEFAULT_LOADERS: Record<Exclude<BackendName, 'wasm'>, BackendLoader> = {
   'node-gpu': async () => {
     await importOptional(PACKAGE_OF['node-gpu']);
     return 'tensorflow';
@@ -58,17 +76,45 @@ const DEFAULT_LOADERS: Record<BackendName, BackendLoader> = {
     await importOptional(PACKAGE_OF.node);
     return 'tensorflow';
   },
-  wasm: async () => {
-    await import('@tensorflow/tfjs-backend-wasm');
-    registerWasmTrainingKernels();
-    return 'wasm';
-  },
   cpu: async () => {
     await import('@tensorflow/tfjs-backend-cpu');
     registerCpuKernelFixes();
     return 'cpu';
   },
 };
+
+/** The default WASM loader, starting the threaded build first when more than 1 thread is asked. */
+function wasmLoader(requested: number | undefined, logger: Logger): BackendLoader {
+  return async () => {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const threads = await resolveWasmThreads(requested, (m) => logger.warn(m));
+    const running = threadedWasmThreads();
+    if (running !== undefined && running !== threads) {
+      logger.warn(`backend: wasm already runs ${running} threads; ignoring threads=${threads}`);
+    } else if (threads > 1 && running === undefined) {
+      try {
+        await startThreadedWasm(wasm, threads);
+        logger.debug(
+          `backend: started tfjs's threaded SIMD WebAssembly build with ${threads} threads`,
+        );
+      } catch (error) {
+        logger.warn(
+          `backend: multi-threaded WebAssembly could not start (${(error as Error)?.message ?? String(error)}); using 1 thread`,
+        );
+      }
+    }
+    registerWasmTrainingKernels();
+    return 'wasm';
+  };
+}
+
+async function wasmThreadCount(): Promise<number | string> {
+  try {
+    return (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  } catch {
+    return '?';
+  }
+}
 
 function isNotInstalled(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code;
@@ -110,7 +156,12 @@ async function ensureGradients(logger: Logger): Promise<void> {
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendChoice> {
   const logger = options.logger ?? getLogger();
-  const loaders = { ...DEFAULT_LOADERS, ...options.loaders };
+  if (options.threads !== undefined) checkWasmThreads(options.threads);
+  const loaders = {
+    ...DEFAULT_LOADERS,
+    wasm: wasmLoader(options.threads, logger),
+    ...options.loaders,
+  };
   let candidates: BackendName[];
   if (options.force !== undefined) {
     checkName('initBackend(force)', options.force);
@@ -130,7 +181,10 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       if (!ok) throw new Error(`tf.setBackend('${tfBackend}') returned false`);
       await tf.ready();
       const why = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
-      logger.info(`backend: using ${name} (tfjs '${tfBackend}')${why ? `; skipped ${why}` : ''}`);
+      const threads = tfBackend === 'wasm' ? `, ${await wasmThreadCount()} thread(s)` : '';
+      logger.info(
+        `backend: using ${name} (tfjs '${tfBackend}'${threads})${why ? `; skipped ${why}` : ''}`,
+      );
       return { name, tfBackend, skipped };
     } catch (error) {
       const reason = isNotInstalled(error)

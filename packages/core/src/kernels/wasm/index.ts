@@ -8,10 +8,12 @@
  *           BatchMatMul and _FusedMatMul with a transposed operand, Tile, Slice, LeakyRelu.
  * Wrong:    MaxPoolGrad (drops windows whose values are all negative), OneHot with dtype float32
  *           (writes int32 bit patterns), ResizeBilinearGrad (ignores halfPixelCenters).
+ * Also replaces slow gradients (global, same values): see `../gradients.ts`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { GensynthError } from '../../errors';
+import { registerGradientReplacements } from '../gradients';
 import { rememberStockKernel } from './composite';
 import { conv2dBackpropFilterConfig } from './conv2d_backprop_filter';
 import { conv2dBackpropInputConfig } from './conv2d_backprop_input';
@@ -53,6 +55,8 @@ let registered = false;
  * replace these when it loads); `initBackend` does both.
  */
 export function registerWasmTrainingKernels(): void {
+  // Gradients are global and may be registered after the first call (tfjs-layers imported late).
+  if (tf.getGradient('LeakyRelu') !== undefined) registerGradientReplacements();
   if (registered) return;
   if (tf.getKernel('Conv2D', 'wasm') === undefined) {
     throw new GensynthError('BACKEND_UNAVAILABLE', {
