@@ -17,7 +17,8 @@ async function main(): Promise<void> {
     if (!(error instanceof CommanderError)) {
       const message = error instanceof Error ? error.message : String(error);
       process.stderr.write(`gensynth: ${message}\n`);
-      if (process.env['GENSYNTH_DEBUG'] && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+      if (process.env['GENSYNTH_DEBUG'] && error instanceof Error)
+        process.stderr.write(`${error.stack}\n`);
     }
     process.exitCode = code;
   }

@@ -54,9 +54,16 @@ export async function runEval(target: string, opts: EvalCommandOptions): Promise
       : await folderImages(opts.against);
     const result = await computeFid({ extractor, real, fake, maxImages: opts.n, batchSize: 100 });
     if (opts.saveStats) await result.real.save(opts.saveStats);
-    const report = { fid: result.fid, generated: what, reference: opts.against, extractor: extractor.name };
+    const report = {
+      fid: result.fid,
+      generated: what,
+      reference: opts.against,
+      extractor: extractor.name,
+    };
     process.stdout.write(
-      opts.json ? `${JSON.stringify(report)}\n` : `FID ${result.fid.toFixed(3)} (${what} vs ${opts.against}, ${extractor.name} features)\n`,
+      opts.json
+        ? `${JSON.stringify(report)}\n`
+        : `FID ${result.fid.toFixed(3)} (${what} vs ${opts.against}, ${extractor.name} features)\n`,
     );
   } finally {
     dispose();

@@ -45,7 +45,8 @@ export function createFidEvaluator(
     const result = await computeFid({
       extractor,
       real: referenceStats,
-      fake: (n, batch) => model.sample(n, { seed: deriveSeed(config.seed, EVAL_SEED_STREAM, batch) }),
+      fake: (n, batch) =>
+        model.sample(n, { seed: deriveSeed(config.seed, EVAL_SEED_STREAM, batch) }),
       maxImages: config.eval.numSamples,
       batchSize: 100,
     });

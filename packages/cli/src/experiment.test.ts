@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, isGensynthError, setLogger, silentLogger, type Dataset } from '@gensynth/core';
+import {
+  initBackend,
+  isGensynthError,
+  setLogger,
+  silentLogger,
+  type Dataset,
+} from '@gensynth/core';
 import { resolveConfig } from './config';
 import { buildDatasets } from './experiment';
 

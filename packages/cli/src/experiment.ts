@@ -124,14 +124,21 @@ function requirePath(config: ExperimentConfig): string {
 /** An untrained model for the config and the dataset's image shape. */
 export function buildModel(config: ExperimentConfig, dataset: ImageDataset): GenerativeModel {
   const m = config.model;
-  const optimizer = { type: m.optimizer, learningRate: m.learningRate, beta1: m.beta1, beta2: m.beta2 };
+  const optimizer = {
+    type: m.optimizer,
+    learningRate: m.learningRate,
+    beta1: m.beta1,
+    beta2: m.beta2,
+  };
   return createDCGAN({
     imageShape: dataset.imageShape,
     latentDim: m.latentDim,
     generatorFilters: m.generatorFilters,
     discriminatorFilters: m.discriminatorFilters,
     generatorNormalization: m.normalization,
-    ...(m.discriminatorNormalization ? { discriminatorNormalization: m.discriminatorNormalization } : {}),
+    ...(m.discriminatorNormalization
+      ? { discriminatorNormalization: m.discriminatorNormalization }
+      : {}),
     generatorActivation: m.activation,
     loss: m.loss,
     optimizer,

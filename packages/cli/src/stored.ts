@@ -24,5 +24,7 @@ export async function readStoredExperiment(runDir: string): Promise<ExperimentCo
 /** Activate the backend the config asks for ('auto': the fastest available). */
 export function selectBackend(config: ExperimentConfig, logger?: Logger): Promise<BackendChoice> {
   const base = logger ? { logger } : {};
-  return config.backend === 'auto' ? initBackend(base) : initBackend({ ...base, force: config.backend });
+  return config.backend === 'auto'
+    ? initBackend(base)
+    : initBackend({ ...base, force: config.backend });
 }

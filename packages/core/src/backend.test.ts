@@ -44,14 +44,21 @@ describe('initBackend', () => {
     });
     expect(choice.name).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
-    expect(choice.skipped[2]).toEqual({ name: 'wasm', reason: 'failed to load: simulated wasm failure' });
+    expect(choice.skipped[2]).toEqual({
+      name: 'wasm',
+      reason: 'failed to load: simulated wasm failure',
+    });
   });
 
   it('honours force, and fails clearly when the forced backend is missing', async () => {
     expect((await initBackend({ force: 'cpu', logger })).name).toBe('cpu');
     expect((await initBackend({ force: 'wasm', logger })).name).toBe('wasm');
     await expect(
-      initBackend({ force: 'node', logger, loaders: { node: notInstalled('@tensorflow/tfjs-node') } }),
+      initBackend({
+        force: 'node',
+        logger,
+        loaders: { node: notInstalled('@tensorflow/tfjs-node') },
+      }),
     ).rejects.toThrow(
       "initBackend(force: 'node'): expected a tfjs backend that loads; received node (@tensorflow/tfjs-node is not installed). Install @tensorflow/tfjs-node",
     );

@@ -30,7 +30,12 @@ export async function expectNoLeaks<T>(
 
 export interface MemoryWatchdogOptions {
   /** Called when the live tensor count grew since the baseline. Default: logs a warning. */
-  onGrowth?: (report: { step: number; baseline: number; numTensors: number; growth: number }) => void;
+  onGrowth?: (report: {
+    step: number;
+    baseline: number;
+    numTensors: number;
+    growth: number;
+  }) => void;
   /** Growth tolerated before reporting (default 0). */
   tolerance?: number;
   logger?: Logger;

@@ -100,9 +100,16 @@ describe('Rng', () => {
 describe('deriveSeed', () => {
   it('is a pure function of the root seed and the path', () => {
     expect(deriveSeed(42, 10, 1)).toBe(deriveSeed(42, 10, 1));
-    const seeds = new Set([deriveSeed(42, 10, 1), deriveSeed(42, 10, 2), deriveSeed(42, 11, 1), deriveSeed(43, 10, 1)]);
+    const seeds = new Set([
+      deriveSeed(42, 10, 1),
+      deriveSeed(42, 10, 2),
+      deriveSeed(42, 11, 1),
+      deriveSeed(43, 10, 1),
+    ]);
     expect(seeds.size).toBe(4);
-    expect(Number.isInteger(deriveSeed(42)) && deriveSeed(42) >= 0 && deriveSeed(42) < 2 ** 32).toBe(true);
+    expect(
+      Number.isInteger(deriveSeed(42)) && deriveSeed(42) >= 0 && deriveSeed(42) < 2 ** 32,
+    ).toBe(true);
   });
 
   it('rejects negative or fractional seeds', () => {
