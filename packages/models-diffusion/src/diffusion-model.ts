@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // (tfjs-core's CommonJS bundle registers none itself).
 import '@tensorflow/tfjs-layers';
 import {
+  checkImageBatch,
   deriveSeed,
   describeValue,
   invalidArgument,
@@ -91,7 +92,7 @@ export class DiffusionModel implements GenerativeModel<DiffusionConfig> {
    */
   computeLoss(batch: Batch, context: StepContext): tf.Scalar {
     const images = batch.images;
-    this.checkImages('DiffusionModel.computeLoss(batch.images)', images);
+    checkImageBatch('DiffusionModel.computeLoss(batch.images)', images, this.imageShape);
     const batchSize = images.shape[0];
     const rng = Rng.fromSeed(deriveSeed(context.seed, STREAM_TIMESTEPS));
     const timesteps = Array.from({ length: batchSize }, () =>
@@ -236,19 +237,6 @@ export class DiffusionModel implements GenerativeModel<DiffusionConfig> {
         'a live model',
         'a disposed model',
         'Create a new model; dispose() freed its weights.',
-      );
-    }
-  }
-
-  private checkImages(where: string, images: tf.Tensor): void {
-    const { height, width, channels } = this.imageShape;
-    const s = images.shape;
-    if (s.length !== 4 || s[1] !== height || s[2] !== width || s[3] !== channels) {
-      throw invalidArgument(
-        where,
-        `a [B, ${height}, ${width}, ${channels}] tensor`,
-        `shape [${s.join(', ')}]`,
-        'Resize or convert the images to the model imageShape.',
       );
     }
   }

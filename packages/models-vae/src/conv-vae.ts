@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
+  checkImageBatch,
   deriveSeed,
   describeValue,
   invalidArgument,
@@ -179,7 +180,7 @@ export class ConvVAE implements GenerativeModel<VaeConfig> {
 
   /** `images` `[B, H, W, C]` in [-1, 1] -> `{ mu, logvar }`, each `[B, Z]`; caller owns both. */
   encode(images: tf.Tensor4D, training = false): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
-    this.checkImages('ConvVAE.encode(images)', images);
+    checkImageBatch('ConvVAE.encode(images)', images, this.imageShape);
     const [mu, logvar] = this.encoder.apply(images, { training }) as tf.Tensor2D[];
     return { mu: mu as tf.Tensor2D, logvar: logvar as tf.Tensor2D };
   }
@@ -211,7 +212,7 @@ export class ConvVAE implements GenerativeModel<VaeConfig> {
    * Randomness (ε of the reparameterisation) comes from `context.seed` only.
    */
   computeLosses(batch: Batch, context: StepContext, training = true): VaeLosses {
-    this.checkImages('ConvVAE.computeLosses(batch.images)', batch.images);
+    checkImageBatch('ConvVAE.computeLosses(batch.images)', batch.images, this.imageShape);
     return tf.tidy(() => {
       const images = batch.images;
       const { mu, logvar } = this.encode(images, training); // [B, Z] each
@@ -313,19 +314,6 @@ export class ConvVAE implements GenerativeModel<VaeConfig> {
         'a live model',
         'a disposed model',
         'Create a new model; dispose() freed its weights.',
-      );
-    }
-  }
-
-  private checkImages(where: string, images: tf.Tensor): void {
-    const { height, width, channels } = this.imageShape;
-    const s = images.shape;
-    if (s.length !== 4 || s[1] !== height || s[2] !== width || s[3] !== channels) {
-      throw invalidArgument(
-        where,
-        `a [B, ${height}, ${width}, ${channels}] tensor`,
-        `shape [${s.join(', ')}]`,
-        'Resize or convert the images to the model imageShape.',
       );
     }
   }
