@@ -1,33 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import { createLogger, setLogger, silentLogger } from '@gensynth/core';
-import { exitCodeOf, runCli } from './cli';
-
-/** Run `gensynth ...args` in-process; resolves to the exit code and what it printed. */
-async function gensynth(...args: string[]): Promise<{ code: number; out: string }> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => (
-    chunks.push(String(chunk)),
-    true
-  )) as typeof process.stdout.write;
-  const program = new Command().configureOutput({
-    writeOut: (s) => chunks.push(s),
-    writeErr: (s) => chunks.push(s),
-  });
-  try {
-    await runCli(program, ['node', 'gensynth', ...args]);
-    return { code: 0, out: chunks.join('') };
-  } catch (error) {
-    return { code: exitCodeOf(error), out: `${chunks.join('')}${(error as Error).message}` };
-  } finally {
-    process.stdout.write = write;
-  }
-}
+import { gensynth } from './testing/gensynth';
 
 describe('gensynth command', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gensynth-cli-'));
