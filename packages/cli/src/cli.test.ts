@@ -91,6 +91,18 @@ describe('gensynth command', () => {
     );
     expect(evaluated.code).toBe(1);
     expect(evaluated.out).toMatch(/missing-stats\.json/);
+
+    const reference = path.join(dir, 'reference');
+    fs.mkdirSync(reference);
+    for (let i = 0; i < 8; i += 1) {
+      const pixels = Buffer.alloc(28 * 28, (i * 37) % 256);
+      await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+        .png()
+        .toFile(path.join(reference, `digit-${i}.png`));
+    }
+    const scored = await gensynth('eval', runDir, '--against', reference, '--n', '8', '--json');
+    expect(scored.code).toBe(0);
+    expect(Number.isFinite(JSON.parse(scored.out).fid)).toBe(true);
   });
 
   it('resumes from the newest checkpoint that verifies when the latest is corrupt', async () => {
