@@ -5,7 +5,9 @@ import { Command } from 'commander';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import { createLogger, setLogger, silentLogger } from '@gensynth/core';
-import { exitCodeOf, runCli } from './cli';
+import { exitCodeOf, runCli, withInterrupt } from './cli';
+import { formatRunSummary } from './summary';
+import type { ExperimentResult } from './experiment';
 
 /** Run `gensynth ...args` in-process; resolves to the exit code and what it printed. */
 async function gensynth(...args: string[]): Promise<{ code: number; out: string }> {
@@ -205,5 +207,51 @@ describe('gensynth command', () => {
     const report = JSON.parse(result.out);
     expect(report.count).toBe(10000);
     expect(report.classes).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  });
+});
+
+describe('withInterrupt', () => {
+  it('aborts the run on Ctrl-C (SIGINT) and removes its handler when the run ends', async () => {
+    const before = process.listenerCount('SIGINT');
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const outcome = await withInterrupt(
+        (signal) =>
+          new Promise<string>((resolve) => {
+            signal.addEventListener('abort', () => resolve('aborted'));
+            process.emit('SIGINT');
+          }),
+      );
+      expect(outcome).toBe('aborted');
+      expect(stderr.mock.calls.join('')).toContain('interrupted; saving a checkpoint');
+    } finally {
+      stderr.mockRestore();
+    }
+    expect(process.listenerCount('SIGINT')).toBe(before);
+  });
+});
+
+describe('formatRunSummary', () => {
+  const result = (stopped: 'completed' | 'aborted') =>
+    ({
+      runDir: path.join(process.cwd(), 'runs', 'x'),
+      step: 125,
+      stopped,
+      losses: {},
+      metrics: {},
+      elapsedMs: 1000,
+      backend: { name: 'wasm' },
+    }) as unknown as ExperimentResult;
+
+  it("prints a resume to the run's own total when the run was interrupted", () => {
+    const summary = formatRunSummary(result('aborted'));
+    expect(summary).toContain('run aborted at step 125');
+    expect(summary).toMatch(/npx gensynth resume runs\/x\n/);
+  });
+
+  it('prints a resume to twice the steps when the run completed', () => {
+    expect(formatRunSummary(result('completed'))).toContain(
+      'npx gensynth resume runs/x --steps 250',
+    );
   });
 });

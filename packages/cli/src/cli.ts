@@ -72,8 +72,31 @@ function configFileOf(positional: string | undefined, flag: string | undefined):
   return file;
 }
 
+/** Print where a run's results are; a run stopped by Ctrl-C exits 130. */
 function printSummary(result: ExperimentResult): void {
   process.stdout.write(`${formatRunSummary(result)}\n`);
+  if (result.stopped === 'aborted') process.exitCode = 130;
+}
+
+/**
+ * Run `body` with Ctrl-C (SIGINT) wired to its abort signal: the first stops training at the
+ * current step with a checkpoint there, a second exits at once.
+ */
+export async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onInterrupt = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(
+      '\ngensynth: interrupted; saving a checkpoint at the current step (Ctrl-C again to quit without one)\n',
+    );
+    controller.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  try {
+    return await body(controller.signal);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
 }
 
 /** Register the commands on `program` and run it with `argv`. */
@@ -119,10 +142,13 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
           ...(opts.runDir ? { runDir: opts.runDir } : {}),
           ...(opts.backend ? { backend: opts.backend } : {}),
         });
-        const result = await runExperiment(config, {
-          progress: opts.progress,
-          ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
-        });
+        const result = await withInterrupt((signal) =>
+          runExperiment(config, {
+            progress: opts.progress,
+            signal,
+            ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
+          }),
+        );
         printSummary(result);
         result.model.dispose();
       },
@@ -135,10 +161,13 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
     .option('--steps <n>', "new total step count (default: the run's own)", integer('--steps'))
     .addOption(progressOption())
     .action(async (runDir: string, opts: { steps?: number; progress: ProgressMode }) => {
-      const result = await resumeExperiment(runDir, {
-        progress: opts.progress,
-        ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
-      });
+      const result = await withInterrupt((signal) =>
+        resumeExperiment(runDir, {
+          progress: opts.progress,
+          signal,
+          ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
+        }),
+      );
       printSummary(result);
       result.model.dispose();
     });
