@@ -107,6 +107,13 @@ describe('gensynth command', () => {
     expect(Number.isFinite(JSON.parse(scored.out).fid)).toBe(true);
   });
 
+  it('exits 2 with the resume command when the run directory already holds a run', async () => {
+    const again = await gensynth('train', configFile, '--progress', 'none');
+    expect(again.code).toBe(2);
+    expect(again.out).toContain('which already holds a run (config.json)');
+    expect(again.out).toContain('Continue it with `npx gensynth resume ');
+  });
+
   it('resumes from the newest checkpoint that verifies when the latest is corrupt', async () => {
     const fallbackDir = path.join(dir, 'fallback');
     const noFid = path.join(dir, 'no-fid.yaml');

@@ -2,6 +2,7 @@
  * The commands of `gensynth`. Each is a thin layer over the libraries: parse, validate, call,
  * print where the results are.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { CommanderError, InvalidArgumentError, Option, type Command } from 'commander';
 import { getLogger, invalidArgument, isGensynthError } from '@gensynth/core';
@@ -12,10 +13,11 @@ import {
   writeImageGrid,
   type ProgressMode,
 } from '@gensynth/train';
-import { loadConfigFile, resolveConfig } from './config';
+import { loadConfigFile, resolveConfig, type ExperimentConfig } from './config';
 import {
   modelFromConfig,
   resumeExperiment,
+  runDirOf,
   runExperiment,
   type ExperimentResult,
 } from './experiment';
@@ -70,6 +72,20 @@ function configFileOf(positional: string | undefined, flag: string | undefined):
     );
   }
   return file;
+}
+
+/** Refuse a run directory that already holds a run, with the command that continues it. */
+function requireNewRunDir(config: ExperimentConfig): void {
+  const runDir = runDirOf(config);
+  if (!fs.existsSync(path.join(runDir, 'config.json'))) return;
+  const relative = path.relative(process.cwd(), runDir);
+  const shown = relative === '' ? '.' : relative.startsWith('..') ? runDir : relative;
+  throw invalidArgument(
+    'gensynth train',
+    'a new or empty run directory',
+    `${shown}, which already holds a run (config.json)`,
+    `Continue it with \`npx gensynth resume ${shown}\`, or train into another one with --run-dir <dir>.`,
+  );
 }
 
 /** Print where a run's results are; a run stopped by Ctrl-C exits 130. */
@@ -142,6 +158,7 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
           ...(opts.runDir ? { runDir: opts.runDir } : {}),
           ...(opts.backend ? { backend: opts.backend } : {}),
         });
+        requireNewRunDir(config);
         const result = await withInterrupt((signal) =>
           runExperiment(config, {
             progress: opts.progress,
