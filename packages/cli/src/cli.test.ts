@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import { createLogger, setLogger, silentLogger } from '@gensynth/core';
-import { exitCodeOf, runCli, withInterrupt } from './cli';
+import { exitCodeOf, runCli, VERSION, withInterrupt } from './cli';
 import { formatRunSummary } from './summary';
 import type { ExperimentResult } from './experiment';
 
@@ -198,6 +198,16 @@ describe('gensynth command', () => {
     expect(result.out).toContain(
       'model.loss: expected one of "non-saturating", "minimax", "hinge", "wgan-gp", "lsgan"; received "wasserstein"',
     );
+  });
+
+  it('prints the version of its package.json for --version', async () => {
+    const manifest = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'),
+    );
+    expect(VERSION).toBe(manifest.version);
+    const printed = await gensynth('--version');
+    expect(printed.code).toBe(0);
+    expect(printed.out.split('\n')[0]).toBe(manifest.version);
   });
 
   it('exits 2 on bad usage and 0 on --help', async () => {

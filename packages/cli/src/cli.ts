@@ -3,6 +3,7 @@
  * print where the results are.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { CommanderError, InvalidArgumentError, Option, type Command } from 'commander';
 import { getLogger, invalidArgument, isGensynthError } from '@gensynth/core';
@@ -26,7 +27,9 @@ import { runEval } from './eval-command';
 import { formatRunSummary } from './summary';
 import { readStoredExperiment, selectBackend } from './stored';
 
-export const VERSION = '0.0.0';
+/** The version in this package's package.json (`src/` and `dist/` both sit one level below it). */
+export const VERSION: string = (createRequire(__filename)('../package.json') as { version: string })
+  .version;
 
 /** 0 success (and --help), 2 bad usage or config, 1 anything else. */
 export function exitCodeOf(error: unknown): number {
