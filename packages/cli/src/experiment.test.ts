@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, isGensynthError, setLogger, silentLogger, type Dataset } from '@gensynth/core';
+import {
+  initBackend,
+  isGensynthError,
+  setLogger,
+  silentLogger,
+  type Dataset,
+} from '@gensynth/core';
 import { resolveConfig } from './config';
 import { buildDatasets } from './experiment';
 
@@ -99,5 +105,14 @@ describe('buildDatasets', () => {
           'received nothing. Add data.path: <the cifar-10-batches-bin folder>.',
       );
     }
+  });
+
+  it('says data.path does not exist, and where relative paths start, before reading it', async () => {
+    const config = resolveConfig({ data: { source: 'folder', path: 'no/such/folder' } });
+    const error = await buildDatasets(config).catch((e: unknown) => e);
+    expect(isGensynthError(error, 'INVALID_CONFIG')).toBe(true);
+    expect((error as Error).message).toContain(
+      `received "no/such/folder", which does not exist (relative paths start from ${process.cwd()})`,
+    );
   });
 });

@@ -3,6 +3,7 @@
  * `gensynth` command and the demo both go through here, so a run started either way can be
  * resumed with `gensynth resume <run-dir>`.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import {
   GensynthError,
@@ -118,20 +119,35 @@ function requirePath(config: ExperimentConfig): string {
       fix: `Add data.path: <${what.split(' (')[0]}>.`,
     });
   }
+  if (!fs.existsSync(config.data.path)) {
+    throw new GensynthError('INVALID_CONFIG', {
+      where: 'config data.path',
+      expected: `${PATH_OF[config.data.source] ?? 'a path'} for source '${config.data.source}'`,
+      received: `${JSON.stringify(config.data.path)}, which does not exist (relative paths start from ${process.cwd()})`,
+      fix: 'Fix data.path; it is resolved from the directory gensynth runs in, not from the config file.',
+    });
+  }
   return config.data.path;
 }
 
 /** An untrained model for the config and the dataset's image shape. */
 export function buildModel(config: ExperimentConfig, dataset: ImageDataset): GenerativeModel {
   const m = config.model;
-  const optimizer = { type: m.optimizer, learningRate: m.learningRate, beta1: m.beta1, beta2: m.beta2 };
+  const optimizer = {
+    type: m.optimizer,
+    learningRate: m.learningRate,
+    beta1: m.beta1,
+    beta2: m.beta2,
+  };
   return createDCGAN({
     imageShape: dataset.imageShape,
     latentDim: m.latentDim,
     generatorFilters: m.generatorFilters,
     discriminatorFilters: m.discriminatorFilters,
     generatorNormalization: m.normalization,
-    ...(m.discriminatorNormalization ? { discriminatorNormalization: m.discriminatorNormalization } : {}),
+    ...(m.discriminatorNormalization
+      ? { discriminatorNormalization: m.discriminatorNormalization }
+      : {}),
     generatorActivation: m.activation,
     loss: m.loss,
     optimizer,
