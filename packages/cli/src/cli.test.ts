@@ -264,6 +264,7 @@ describe('formatRunSummary', () => {
     const summary = formatRunSummary(result('aborted'));
     expect(summary).toContain('run aborted at step 125');
     expect(summary).toMatch(/npx gensynth resume runs\/x\n/);
+    expect(summary).toContain('npx gensynth sample runs/x --n 64 --out runs/x/grid.png');
   });
 
   it('prints a resume to twice the steps when the run completed', () => {

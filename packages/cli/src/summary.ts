@@ -34,7 +34,8 @@ export function formatRunSummary(result: ExperimentResult): string {
     result.stopped === 'aborted'
       ? `  npx gensynth resume ${run}`
       : `  npx gensynth resume ${run} --steps ${result.step * 2}`,
-    `  npx gensynth sample ${run} --n 64 --out grid.png`,
+    // Into the run directory, so that following it from a checkout leaves no stray file.
+    `  npx gensynth sample ${run} --n 64 --out ${path.join(run, 'grid.png')}`,
     `  tensorboard --logdir ${path.join(run, 'events')}`,
   ];
   return lines.join('\n');
