@@ -59,12 +59,17 @@ export interface RngState {
 
 function checkSeed(where: string, seed: number): void {
   if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw invalidArgument(where, 'seed as a non-negative safe integer', seed, 'Pass an integer such as 42.');
+    throw invalidArgument(
+      where,
+      'seed as a non-negative safe integer',
+      seed,
+      'Pass an integer such as 42.',
+    );
   }
 }
 
 function seedToKey(seed: number): [number, number] {
-  return [seed % TWO_32 >>> 0, Math.floor(seed / TWO_32) >>> 0];
+  return [(seed % TWO_32) >>> 0, Math.floor(seed / TWO_32) >>> 0];
 }
 
 /**
@@ -76,10 +81,23 @@ export function deriveSeed(rootSeed: number, ...path: number[]): number {
   let key = seedToKey(rootSeed);
   for (const part of path) {
     checkSeed('deriveSeed(path)', part);
-    const [a, b] = philox4x32([part % TWO_32 >>> 0, Math.floor(part / TWO_32) >>> 0, 0x5eed, 0], key);
+    const [a, b] = philox4x32(
+      [(part % TWO_32) >>> 0, Math.floor(part / TWO_32) >>> 0, 0x5eed, 0],
+      key,
+    );
     key = [a, b];
   }
   return philox4x32([0, 0, 0, 0x5eed], key)[0];
+}
+
+/**
+ * `seed` as tfjs's `randomNormal` and `truncatedNormal` need it. Both take a seed of 0 for no seed
+ * and draw from `Math.random()`, so `sample(n, { seed: 0 })` differed on every call. Their
+ * generator is seeded with `String(seed)`, so passing 0 as the string `'0'` makes it reproducible
+ * and leaves the values of every other seed unchanged; undefined stays unseeded.
+ */
+export function tfRandomSeed(seed: number | undefined): number | undefined {
+  return seed === 0 ? ('0' as unknown as number) : seed;
 }
 
 /** A seeded, counter-based generator whose state round-trips through JSON exactly. */
@@ -129,19 +147,27 @@ export class Rng {
 
   /** The generator's position as plain JSON. */
   state(): RngState {
-    return { algorithm: 'philox4x32-10', key: [this.key[0], this.key[1]], counter: this.counter, used: this.used };
+    return {
+      algorithm: 'philox4x32-10',
+      key: [this.key[0], this.key[1]],
+      counter: this.counter,
+      used: this.used,
+    };
   }
 
   /** An independent generator for sub-stream `stream`; this generator does not advance. */
   fork(stream: number): Rng {
     checkSeed('Rng.fork(stream)', stream);
-    const [a, b] = philox4x32([stream % TWO_32 >>> 0, Math.floor(stream / TWO_32) >>> 0, 0xf0, 0x4b], this.key);
+    const [a, b] = philox4x32(
+      [(stream % TWO_32) >>> 0, Math.floor(stream / TWO_32) >>> 0, 0xf0, 0x4b],
+      this.key,
+    );
     return new Rng([a, b], 0, 0);
   }
 
   private computeBlock(): [number, number, number, number] {
     const c = this.counter;
-    return philox4x32([c % TWO_32 >>> 0, Math.floor(c / TWO_32) >>> 0, 0, 0], this.key);
+    return philox4x32([(c % TWO_32) >>> 0, Math.floor(c / TWO_32) >>> 0, 0, 0], this.key);
   }
 
   /** Uniform uint32. */
@@ -166,7 +192,12 @@ export class Rng {
   /** Uniform integer in [0, n), without modulo bias. */
   nextInt(n: number): number {
     if (!Number.isInteger(n) || n <= 0 || n > TWO_32) {
-      throw invalidArgument('Rng.nextInt(n)', 'an integer in [1, 2^32]', n, 'Pass the number of choices.');
+      throw invalidArgument(
+        'Rng.nextInt(n)',
+        'an integer in [1, 2^32]',
+        n,
+        'Pass the number of choices.',
+      );
     }
     const limit = TWO_32 - (TWO_32 % n);
     for (;;) {
