@@ -38,6 +38,7 @@ const KNOWN_EXPORTS = Object.freeze({
 // Tarball paths that must never ship, and the top-level entries expected to.
 const FORBIDDEN_FILES = [/\.test\.[cm]?[jt]s$/, /^src\//, /^test\//, /tsconfig\.json$/, /^jest\./];
 const EXPECTED_TOP = new Set([
+  'bin',
   'dist',
   'assets',
   'package.json',

@@ -4,6 +4,9 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import { createLogger, setLogger, silentLogger } from '@gensynth/core';
+import { VERSION, withInterrupt } from './cli';
+import { formatRunSummary } from './summary';
+import type { ExperimentResult } from './experiment';
 import { gensynth } from './testing/gensynth';
 
 describe('gensynth command', () => {
@@ -68,6 +71,25 @@ describe('gensynth command', () => {
     );
     expect(evaluated.code).toBe(1);
     expect(evaluated.out).toMatch(/missing-stats\.json/);
+
+    const reference = path.join(dir, 'reference');
+    fs.mkdirSync(reference);
+    for (let i = 0; i < 8; i += 1) {
+      const pixels = Buffer.alloc(28 * 28, (i * 37) % 256);
+      await sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+        .png()
+        .toFile(path.join(reference, `digit-${i}.png`));
+    }
+    const scored = await gensynth('eval', runDir, '--against', reference, '--n', '8', '--json');
+    expect(scored.code).toBe(0);
+    expect(Number.isFinite(JSON.parse(scored.out).fid)).toBe(true);
+  });
+
+  it('exits 2 with the resume command when the run directory already holds a run', async () => {
+    const again = await gensynth('train', configFile, '--progress', 'none');
+    expect(again.code).toBe(2);
+    expect(again.out).toContain('which already holds a run (config.json)');
+    expect(again.out).toContain('Continue it with `npx gensynth resume ');
   });
 
   it('resumes from the newest checkpoint that verifies when the latest is corrupt', async () => {
@@ -156,6 +178,16 @@ describe('gensynth command', () => {
     );
   });
 
+  it('prints the version of its package.json for --version', async () => {
+    const manifest = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'),
+    );
+    expect(VERSION).toBe(manifest.version);
+    const printed = await gensynth('--version');
+    expect(printed.code).toBe(0);
+    expect(printed.out.split('\n')[0]).toBe(manifest.version);
+  });
+
   it('exits 2 on bad usage and 0 on --help', async () => {
     expect((await gensynth('sample', runDir, '--n', 'zero')).code).toBe(2);
     expect((await gensynth('frobnicate')).code).toBe(2);
@@ -170,5 +202,52 @@ describe('gensynth command', () => {
     const report = JSON.parse(result.out);
     expect(report.count).toBe(10000);
     expect(report.classes).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  });
+});
+
+describe('withInterrupt', () => {
+  it('aborts the run on Ctrl-C (SIGINT) and removes its handler when the run ends', async () => {
+    const before = process.listenerCount('SIGINT');
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const outcome = await withInterrupt(
+        (signal) =>
+          new Promise<string>((resolve) => {
+            signal.addEventListener('abort', () => resolve('aborted'));
+            process.emit('SIGINT');
+          }),
+      );
+      expect(outcome).toBe('aborted');
+      expect(stderr.mock.calls.join('')).toContain('interrupted; saving a checkpoint');
+    } finally {
+      stderr.mockRestore();
+    }
+    expect(process.listenerCount('SIGINT')).toBe(before);
+  });
+});
+
+describe('formatRunSummary', () => {
+  const result = (stopped: 'completed' | 'aborted') =>
+    ({
+      runDir: path.join(process.cwd(), 'runs', 'x'),
+      step: 125,
+      stopped,
+      losses: {},
+      metrics: {},
+      elapsedMs: 1000,
+      backend: { name: 'wasm' },
+    }) as unknown as ExperimentResult;
+
+  it("prints a resume to the run's own total when the run was interrupted", () => {
+    const summary = formatRunSummary(result('aborted'));
+    expect(summary).toContain('run aborted at step 125');
+    expect(summary).toMatch(/npx gensynth resume runs\/x\n/);
+    expect(summary).toContain('npx gensynth sample runs/x --n 64 --out runs/x/grid.png');
+  });
+
+  it('prints a resume to twice the steps when the run completed', () => {
+    expect(formatRunSummary(result('completed'))).toContain(
+      'npx gensynth resume runs/x --steps 250',
+    );
   });
 });

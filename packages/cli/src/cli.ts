@@ -2,6 +2,8 @@
  * The commands of `gensynth`. Each is a thin layer over the libraries: parse, validate, call,
  * print where the results are.
  */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { CommanderError, InvalidArgumentError, Option, type Command } from 'commander';
 import { getLogger, invalidArgument, isGensynthError } from '@gensynth/core';
@@ -12,10 +14,11 @@ import {
   writeImageGrid,
   type ProgressMode,
 } from '@gensynth/train';
-import { loadConfigFile, resolveConfig } from './config';
+import { loadConfigFile, resolveConfig, type ExperimentConfig } from './config';
 import {
   modelFromConfig,
   resumeExperiment,
+  runDirOf,
   runExperiment,
   type ExperimentResult,
 } from './experiment';
@@ -24,7 +27,9 @@ import { runEval } from './eval-command';
 import { formatRunSummary } from './summary';
 import { readStoredExperiment, selectBackend } from './stored';
 
-export const VERSION = '0.0.0';
+/** The version in this package's package.json (`src/` and `dist/` both sit one level below it). */
+export const VERSION: string = (createRequire(__filename)('../package.json') as { version: string })
+  .version;
 
 /** 0 success (and --help), 2 bad usage or config, 1 anything else. */
 export function exitCodeOf(error: unknown): number {
@@ -72,8 +77,45 @@ function configFileOf(positional: string | undefined, flag: string | undefined):
   return file;
 }
 
+/** Refuse a run directory that already holds a run, with the command that continues it. */
+function requireNewRunDir(config: ExperimentConfig): void {
+  const runDir = runDirOf(config);
+  if (!fs.existsSync(path.join(runDir, 'config.json'))) return;
+  const relative = path.relative(process.cwd(), runDir);
+  const shown = relative === '' ? '.' : relative.startsWith('..') ? runDir : relative;
+  throw invalidArgument(
+    'gensynth train',
+    'a new or empty run directory',
+    `${shown}, which already holds a run (config.json)`,
+    `Continue it with \`npx gensynth resume ${shown}\`, or train into another one with --run-dir <dir>.`,
+  );
+}
+
+/** Print where a run's results are; a run stopped by Ctrl-C exits 130. */
 function printSummary(result: ExperimentResult): void {
   process.stdout.write(`${formatRunSummary(result)}\n`);
+  if (result.stopped === 'aborted') process.exitCode = 130;
+}
+
+/**
+ * Run `body` with Ctrl-C (SIGINT) wired to its abort signal: the first stops training at the
+ * current step with a checkpoint there, a second exits at once.
+ */
+export async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onInterrupt = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(
+      '\ngensynth: interrupted; saving a checkpoint at the current step (Ctrl-C again to quit without one)\n',
+    );
+    controller.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  try {
+    return await body(controller.signal);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
 }
 
 /** Register the commands on `program` and run it with `argv`. */
@@ -119,10 +161,14 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
           ...(opts.runDir ? { runDir: opts.runDir } : {}),
           ...(opts.backend ? { backend: opts.backend } : {}),
         });
-        const result = await runExperiment(config, {
-          progress: opts.progress,
-          ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
-        });
+        requireNewRunDir(config);
+        const result = await withInterrupt((signal) =>
+          runExperiment(config, {
+            progress: opts.progress,
+            signal,
+            ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
+          }),
+        );
         printSummary(result);
         result.model.dispose();
       },
@@ -135,10 +181,13 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
     .option('--steps <n>', "new total step count (default: the run's own)", integer('--steps'))
     .addOption(progressOption())
     .action(async (runDir: string, opts: { steps?: number; progress: ProgressMode }) => {
-      const result = await resumeExperiment(runDir, {
-        progress: opts.progress,
-        ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
-      });
+      const result = await withInterrupt((signal) =>
+        resumeExperiment(runDir, {
+          progress: opts.progress,
+          signal,
+          ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
+        }),
+      );
       printSummary(result);
       result.model.dispose();
     });

@@ -53,7 +53,10 @@ describe('resolveConfig', () => {
     expect(attempt).toThrow(
       '(top level): unknown field "extra"; allowed: name, seed, runDir, backend, data, model, train, eval',
     );
-    expect(() => resolveConfig({})).toThrow(/data: .*received undefined/);
+    expect(() => resolveConfig({})).toThrow('data: required (expected object); received nothing');
+    expect(() => resolveConfig({ data: { source: 'mnist-package', imageSize: '32' } })).toThrow(
+      'data.imageSize: expected number; received "32"\n',
+    );
   });
 });
 
@@ -77,9 +80,11 @@ describe('loadConfigFile', () => {
   });
 
   it('reports a missing file and a syntax error by file name', () => {
-    expect(() => loadConfigFile(path.join(dir, 'nope.yaml'))).toThrow(
-      /config .*nope\.yaml: expected a readable YAML or JSON file; received ENOENT/,
+    const missing = () => loadConfigFile(path.join(dir, 'nope.yaml'));
+    expect(missing).toThrow(
+      /config .*nope\.yaml: expected a readable YAML or JSON file; received no such file \(ENOENT\)/,
     );
+    expect(missing).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     const bad = path.join(dir, 'bad.yaml');
     fs.writeFileSync(bad, 'data: [unclosed\n');
     expect(() => loadConfigFile(bad)).toThrow(/bad\.yaml: expected valid YAML or JSON/);

@@ -126,6 +126,10 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
       const allowed = allowedFields(issue.path).join(', ');
       return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${unknown}; allowed: ${allowed}`;
     }
+    case 'invalid_type':
+      return received === undefined
+        ? `${where}: required (expected ${issue.expected}); received nothing`
+        : `${where}: expected ${issue.expected}; received ${JSON.stringify(received)}`;
     default:
       return `${where}: ${issue.message}; received ${JSON.stringify(received)}`;
   }
@@ -142,7 +146,7 @@ export function resolveConfig(input: unknown, source = 'config'): ExperimentConf
     throw new GensynthError(
       'INVALID_CONFIG',
       `${source}: expected a valid gensynth config; received ${lines.length} problem(s):\n` +
-        `${lines.join('\n')}\nFix the field(s) named above; see the README's config reference.`,
+        `${lines.join('\n')}\nFix the field(s) named above; the @gensynth/cli README lists every field (examples/demo/demo.yaml is a working config).`,
     );
   }
   return result.data;
@@ -154,10 +158,12 @@ export function loadConfigFile(file: string): ExperimentConfig {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new GensynthError('DATA_NOT_FOUND', {
+    const code = (error as NodeJS.ErrnoException).code;
+    // INVALID_ARGUMENT: a wrong config path is bad usage, so the command exits 2.
+    throw new GensynthError('INVALID_ARGUMENT', {
       where: `config ${file}`,
       expected: 'a readable YAML or JSON file',
-      received: (error as NodeJS.ErrnoException).code ?? String(error),
+      received: code === 'ENOENT' ? 'no such file (ENOENT)' : (code ?? String(error)),
       fix: 'Check the path; examples/demo/demo.yaml is a working example.',
     });
   }

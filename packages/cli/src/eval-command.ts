@@ -31,13 +31,16 @@ function folderImages(dir: string) {
 }
 
 export async function runEval(target: string, opts: EvalCommandOptions): Promise<void> {
+  // The backend first: the extractor's weights are tensors, which need one.
+  const runDir = isRunDir(target);
+  if (runDir) await selectBackend(await readStoredExperiment(target));
+  else await initBackend();
   const extractor = createDigitFeatureExtractor();
   let dispose = () => {};
   try {
     let fake: ImageSource;
     let what: string;
-    if (isRunDir(target)) {
-      await selectBackend(await readStoredExperiment(target));
+    if (runDir) {
       const checkpoint = await loadLatestGoodCheckpoint(target, getLogger());
       const model = modelFromConfig(checkpoint.state.modelConfig);
       dispose = () => model.dispose();
@@ -45,7 +48,6 @@ export async function runEval(target: string, opts: EvalCommandOptions): Promise
       fake = (n, batch) => model.sample(n, { seed: deriveSeed(0, 7, batch) });
       what = `${opts.n} samples of ${target} at step ${checkpoint.step}`;
     } else {
-      await initBackend();
       fake = await folderImages(target);
       what = `the images in ${target}`;
     }

@@ -106,4 +106,13 @@ describe('buildDatasets', () => {
       );
     }
   });
+
+  it('says data.path does not exist, and where relative paths start, before reading it', async () => {
+    const config = resolveConfig({ data: { source: 'folder', path: 'no/such/folder' } });
+    const error = await buildDatasets(config).catch((e: unknown) => e);
+    expect(isGensynthError(error, 'INVALID_CONFIG')).toBe(true);
+    expect((error as Error).message).toContain(
+      `received "no/such/folder", which does not exist (relative paths start from ${process.cwd()})`,
+    );
+  });
 });

@@ -3,6 +3,7 @@
  * `gensynth` command and the demo both go through here, so a run started either way can be
  * resumed with `gensynth resume <run-dir>`.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import {
   GensynthError,
@@ -116,6 +117,14 @@ function requirePath(config: ExperimentConfig): string {
       expected: `${what} for source '${config.data.source}'`,
       received: 'nothing',
       fix: `Add data.path: <${what.split(' (')[0]}>.`,
+    });
+  }
+  if (!fs.existsSync(config.data.path)) {
+    throw new GensynthError('INVALID_CONFIG', {
+      where: 'config data.path',
+      expected: `${PATH_OF[config.data.source] ?? 'a path'} for source '${config.data.source}'`,
+      received: `${JSON.stringify(config.data.path)}, which does not exist (relative paths start from ${process.cwd()})`,
+      fix: 'Fix data.path; it is resolved from the directory gensynth runs in, not from the config file.',
     });
   }
   return config.data.path;

@@ -2,7 +2,13 @@
  * Reading back what `gensynth train` stored in a run directory.
  */
 import path from 'node:path';
-import { GensynthError, initBackend, type BackendChoice, type Logger } from '@gensynth/core';
+import {
+  GensynthError,
+  initBackend,
+  isGensynthError,
+  type BackendChoice,
+  type Logger,
+} from '@gensynth/core';
 import { readRunConfig } from '@gensynth/train';
 import { resolveConfig, type ExperimentConfig } from './config';
 
@@ -22,9 +28,21 @@ export async function readStoredExperiment(runDir: string): Promise<ExperimentCo
 }
 
 /** Activate the backend the config asks for ('auto': the fastest available). */
-export function selectBackend(config: ExperimentConfig, logger?: Logger): Promise<BackendChoice> {
+export async function selectBackend(
+  config: ExperimentConfig,
+  logger?: Logger,
+): Promise<BackendChoice> {
   const base = logger ? { logger } : {};
-  return config.backend === 'auto'
-    ? initBackend(base)
-    : initBackend({ ...base, force: config.backend });
+  if (config.backend === 'auto') return initBackend(base);
+  try {
+    return await initBackend({ ...base, force: config.backend });
+  } catch (error) {
+    if (!isGensynthError(error, 'BACKEND_UNAVAILABLE')) throw error;
+    // The library's hint names its option; a command-line user sets --backend or the config.
+    const message = error.message.replace(
+      "drop 'force' to fall back automatically",
+      'pass --backend auto (or set backend: auto in the config) to use the fastest one installed',
+    );
+    throw new GensynthError('BACKEND_UNAVAILABLE', message, { cause: error });
+  }
 }

@@ -30,8 +30,12 @@ export function formatRunSummary(result: ExperimentResult): string {
     `  metrics log   ${path.join(run, 'metrics.jsonl')}`,
     '',
     'next:',
-    `  npx gensynth resume ${run} --steps ${result.step * 2}`,
-    `  npx gensynth sample ${run} --n 64 --out grid.png`,
+    // An interrupted run continues to its own total; a finished one needs a new one.
+    result.stopped === 'aborted'
+      ? `  npx gensynth resume ${run}`
+      : `  npx gensynth resume ${run} --steps ${result.step * 2}`,
+    // Into the run directory, so that following it from a checkout leaves no stray file.
+    `  npx gensynth sample ${run} --n 64 --out ${path.join(run, 'grid.png')}`,
     `  tensorboard --logdir ${path.join(run, 'events')}`,
   ];
   return lines.join('\n');

@@ -1,4 +1,7 @@
-import { Rng, deriveSeed, philox4x32 } from './rng';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from './backend';
+import { createLogger } from './logger';
+import { Rng, deriveSeed, philox4x32, tfRandomSeed } from './rng';
 import { isGensynthError } from './errors';
 
 describe('philox4x32', () => {
@@ -115,5 +118,22 @@ describe('deriveSeed', () => {
   it('rejects negative or fractional seeds', () => {
     expect(() => deriveSeed(-1)).toThrow(/deriveSeed\(rootSeed\): expected seed/);
     expect(() => deriveSeed(1, 0.5)).toThrow(/deriveSeed\(path\)/);
+  });
+});
+
+describe('tfRandomSeed', () => {
+  beforeAll(() => initBackend({ force: 'cpu', logger: createLogger('silent') }));
+  const normal = (seed: number | undefined) =>
+    Array.from(tf.tidy(() => tf.randomNormal([4], 0, 1, 'float32', seed).dataSync()));
+
+  it('makes tf.randomNormal reproducible for seed 0, which tfjs takes for no seed', () => {
+    expect(normal(0)).not.toEqual(normal(0)); // the tfjs behaviour this works around
+    expect(normal(tfRandomSeed(0))).toEqual(normal(tfRandomSeed(0)));
+  });
+
+  it('leaves the values of every other seed as tfjs draws them', () => {
+    for (const seed of [1, 42, 4294967295])
+      expect(normal(tfRandomSeed(seed))).toEqual(normal(seed));
+    expect(tfRandomSeed(undefined)).toBeUndefined();
   });
 });

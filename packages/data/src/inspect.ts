@@ -56,8 +56,8 @@ export function detectSourceKind(source: string): SourceKind {
   if (!fs.existsSync(source)) {
     throw new GensynthError('DATA_NOT_FOUND', {
       where: 'inspectSource(source)',
-      expected: "a folder, a file, 'mnist' or 'emoji'",
-      received: JSON.stringify(source),
+      expected: "a folder, a file, 'mnist-package' or 'emoji'",
+      received: `${JSON.stringify(source)}, which does not exist (relative paths start from ${process.cwd()})`,
       fix: 'Check the path.',
     });
   }

@@ -1,3 +1,4 @@
+import { createLogger, setLogger, silentLogger } from '@gensynth/core';
 import { FeatureStats } from './feature-stats';
 import { frechetDistance, frechetDistanceTerms } from './fid';
 import { expectClose, readVectors } from './testing/vectors';
@@ -79,5 +80,35 @@ describe('frechetDistance', () => {
   it('rejects a negative diagonalOffset', () => {
     const stats = { mean: [0], covariance: [1] };
     expect(() => frechetDistance(stats, stats, { diagonalOffset: -1 })).toThrow(/diagonalOffset/);
+  });
+});
+
+describe('frechetDistance with few images', () => {
+  it('warns once when a side has no more images than feature dimensions', () => {
+    const warnings: string[] = [];
+    setLogger(createLogger('warn', (_level, message) => warnings.push(message)));
+    try {
+      const few = new FeatureStats(3).update([
+        [0, 1, 2],
+        [1, 0, 2],
+        [2, 1, 0],
+      ]);
+      const many = new FeatureStats(3).update([
+        [0, 1, 2],
+        [1, 0, 2],
+        [2, 1, 0],
+        [1, 1, 1],
+        [0, 2, 1],
+      ]);
+      frechetDistance(many, many);
+      expect(warnings).toEqual([]);
+      frechetDistance(few, many);
+      frechetDistance(few, many);
+      expect(warnings).toEqual([
+        'frechetDistance: statistics of 3 images for 3-dimensional features; the covariance is singular and the FID is unreliable (use more than 3 images on each side, ideally thousands)',
+      ]);
+    } finally {
+      setLogger(silentLogger);
+    }
   });
 });

@@ -82,6 +82,14 @@ export function frechetDistanceTerms(
       fix: 'Compute both statistics with the same feature extractor.',
     });
   }
+  for (const stats of [stats1, stats2]) {
+    if (stats instanceof FeatureStats && stats.count <= d) {
+      warnOnce(
+        `fid-few-images:${stats.count}:${d}`,
+        `frechetDistance: statistics of ${stats.count} images for ${d}-dimensional features; the covariance is singular and the FID is unreliable (use more than ${d} images on each side, ideally thousands)`,
+      );
+    }
+  }
   if (stats1 instanceof FeatureStats && stats2 instanceof FeatureStats) {
     const [e1, e2] = [stats1.extractor, stats2.extractor];
     if (e1 !== undefined && e2 !== undefined && e1 !== e2) {

@@ -21,6 +21,7 @@ import {
   deriveSeed,
   describeValue,
   invalidArgument,
+  tfRandomSeed,
   warnOnce,
   type Batch,
   type GenerativeModel,
@@ -207,7 +208,8 @@ class DCGANModel implements DCGAN {
       );
     }
     return tf.tidy(() => {
-      const z = latents ?? tf.randomNormal([n, this.config.latentDim], 0, 1, 'float32', seed); // [n, Z]
+      const z =
+        latents ?? tf.randomNormal([n, this.config.latentDim], 0, 1, 'float32', tfRandomSeed(seed)); // [n, Z]
       const generator = this.ema ?? this.generator;
       return generator.apply(z, { training: false }) as tf.Tensor4D; // [n, H, W, C]
     });

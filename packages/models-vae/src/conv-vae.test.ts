@@ -81,6 +81,13 @@ describe('ConvVAE shapes', () => {
     tf.dispose([a, b, c]);
   });
 
+  it('samples the same images for seed 0 on every call', () => {
+    const a = model.sample(2, { seed: 0 });
+    const b = model.sample(2, { seed: 0 });
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+    tf.dispose([a, b]);
+  });
+
   it('decodes given latents and names its networks and optimizer', () => {
     const latents = tf.zeros([2, 4]) as tf.Tensor2D;
     const images = model.sample(2, { latents });

@@ -15,6 +15,7 @@ import {
   deriveSeed,
   describeValue,
   invalidArgument,
+  tfRandomSeed,
   type Batch,
   type GenerativeModel,
   type ImageShape,
@@ -287,7 +288,7 @@ export class ConvVAE implements GenerativeModel<VaeConfig> {
     }
     const seed = deriveSeed(options.seed ?? this.config.seed, STREAM_SAMPLE);
     return tf.tidy(() =>
-      this.decode(tf.randomNormal([n, this.config.latentDim], 0, 1, 'float32', seed)),
+      this.decode(tf.randomNormal([n, this.config.latentDim], 0, 1, 'float32', tfRandomSeed(seed))),
     );
   }
 

@@ -92,11 +92,15 @@ export async function readRunConfig(runDir: string): Promise<RunConfig> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch {
+    const folderExists = await fs.stat(runDir).then(
+      (stat) => stat.isDirectory(),
+      () => false,
+    );
     throw new GensynthError('CHECKPOINT_NOT_FOUND', {
-      where: `resume(${runDir})`,
+      where: `readRunConfig(${runDir})`,
       expected: `a run directory with ${CONFIG_FILE}`,
-      received: `no ${file}`,
-      fix: 'Pass the directory a previous train() call wrote.',
+      received: folderExists ? `no ${file}` : `no folder ${runDir}`,
+      fix: 'Pass the run directory that train() or `gensynth train` wrote.',
     });
   }
   try {

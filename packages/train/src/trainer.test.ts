@@ -304,6 +304,27 @@ describe('train and resume', () => {
     );
   });
 
+  it('warns that there is nothing to train when resuming to a step the run has reached', async () => {
+    const runDir = path.join(tmp, 'already-there');
+    const model = new TinyGan();
+    await train({ ...base, model, dataset, runDir, steps: 3, logEvery: 1, sampleEvery: 0 });
+    model.dispose();
+    const warnings: string[] = [];
+    const logger = createLogger('warn', (_level, message) => warnings.push(message));
+    const result = await resume(runDir, {
+      dataset,
+      createModel: (c) => new TinyGan(c as Partial<TinyGanConfig>),
+      steps: 2,
+      progress: 'none',
+      logger,
+    });
+    result.model.dispose();
+    expect(result.step).toBe(3);
+    expect(warnings).toEqual([
+      `resume(${runDir}): the run is already at step 3 and steps is 2, so there is nothing to train; pass steps > 3 (gensynth resume --steps) to continue it`,
+    ]);
+  });
+
   it('saves a checkpoint at the current step and stops when aborted', async () => {
     const controller = new AbortController();
     const model = new TinyGan();

@@ -165,6 +165,12 @@ async function resumeInto(
     );
   }
   const steps = options.steps ?? config.train.steps;
+  if (steps <= checkpoint.step) {
+    logger.warn(
+      `resume(${runDir}): the run is already at step ${checkpoint.step} and steps is ${steps}, ` +
+        `so there is nothing to train; pass steps > ${checkpoint.step} (gensynth resume --steps) to continue it`,
+    );
+  }
   const resumed: RunConfig = {
     ...config,
     train: { ...config.train, steps },

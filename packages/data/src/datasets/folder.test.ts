@@ -136,6 +136,21 @@ describe('imageFolder', () => {
   });
 });
 
+describe('imageFolder with no readable image', () => {
+  const root = tmpDir('all-bad');
+  write(path.join(root, 'zero.png'), '');
+  write(path.join(root, 'notes.jpg'), 'a text file named like a JPEG');
+
+  it('names each bad file and its reason in the error, since no dataset is returned', async () => {
+    const error = await imageFolder(root, { imageSize: 2 }).catch((e: unknown) => e);
+    expect(isGensynthError(error, 'DATA_NOT_FOUND')).toBe(true);
+    expect((error as Error).message).toContain(
+      'received 2 candidate files, 2 bad (notes.jpg: not-an-image, zero.png: truncated).',
+    );
+    expect((error as Error).message).toContain('`gensynth data inspect <folder>`');
+  });
+});
+
 describe('imageFolder on an archive extracted from macOS', () => {
   const root = tmpDir('macos');
   write(path.join(root, 'cats', 'a.png'), solidPng(2, 2, [3, 3, 3, 255]));

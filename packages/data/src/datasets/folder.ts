@@ -64,6 +64,14 @@ export interface ImageFolderOptions extends FitOptions {
   logger?: Logger;
 }
 
+/** The first few bad files with their reasons, for an error message: ` (a.png: truncated, ...)`. */
+function describeBad(bad: readonly BadFile[], shown = 3): string {
+  if (bad.length === 0) return '';
+  const listed = bad.slice(0, shown).map((b) => `${path.basename(b.file)}: ${b.reason}`);
+  const more = bad.length > shown ? `, and ${bad.length - shown} more` : '';
+  return ` (${listed.join(', ')}${more})`;
+}
+
 /** Hidden entries and the `__MACOSX` folder that macOS zip archives carry: never images. */
 export function isJunk(name: string): boolean {
   return name.startsWith('.') || name === '__MACOSX';
@@ -161,8 +169,8 @@ export async function buildFileDataset(
     throw new GensynthError('DATA_NOT_FOUND', {
       where: options.name,
       expected: 'at least one readable image',
-      received: `${entries.length} candidate files, ${badList.length} bad`,
-      fix: 'Check the path and the file extensions; see dataset.badFiles for the reasons.',
+      received: `${entries.length} candidate files, ${badList.length} bad${describeBad(badList)}`,
+      fix: 'Check the path and the file extensions; inspectSource() (`gensynth data inspect <folder>`) lists every skipped file.',
     });
   }
   const source = decodedSource(good, o);

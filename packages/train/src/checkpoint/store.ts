@@ -289,10 +289,10 @@ export async function loadLatestGoodCheckpoint(
     }
   }
   throw new GensynthError('CHECKPOINT_NOT_FOUND', {
-    where: `resume(${runDir})`,
+    where: `loadLatestGoodCheckpoint(${runDir})`,
     expected: 'at least one complete, verified checkpoint',
     received: failures.length > 0 ? failures.join(' | ') : 'no checkpoints',
-    fix: 'Start a new run; this one has nothing to resume from.',
+    fix: 'Start a new run; this one has no checkpoint to resume or sample from.',
   });
 }
 
