@@ -16,7 +16,10 @@ async function main(): Promise<void> {
     const code = exitCodeOf(error);
     if (!(error instanceof CommanderError)) {
       const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`gensynth: ${message}\n`);
+      // Messages that already name the command (`gensynth train: ...`) are printed as they are.
+      process.stderr.write(
+        message.startsWith('gensynth') ? `${message}\n` : `gensynth: ${message}\n`,
+      );
       if (process.env['GENSYNTH_DEBUG'] && error instanceof Error)
         process.stderr.write(`${error.stack}\n`);
     }
