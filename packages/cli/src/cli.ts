@@ -228,7 +228,7 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
     .argument('<run-or-dir>', 'run directory, or a folder of images')
     .requiredOption(
       '--against <dir-or-stats>',
-      'folder of reference images, or a statistics JSON file',
+      'folder of reference images, a statistics JSON file, or mnist-package (its 10,000 digits)',
     )
     .option('--n <count>', 'images to generate from a run', integer('--n'), 2000)
     .option('--save-stats <file>', 'also save the reference statistics here')

@@ -5,10 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { deriveSeed, getLogger, initBackend } from '@gensynth/core';
-import { imageFolder } from '@gensynth/data';
+import { imageFolder, mnistPackage } from '@gensynth/data';
 import {
   computeFid,
   createDigitFeatureExtractor,
+  extractStatistics,
   FeatureStats,
   type ImageSource,
 } from '@gensynth/metrics';
@@ -51,9 +52,16 @@ export async function runEval(target: string, opts: EvalCommandOptions): Promise
       fake = await folderImages(target);
       what = `the images in ${target}`;
     }
+    // All of the reference: --n limits only the generated side.
     const real = opts.against.toLowerCase().endsWith('.json')
       ? await FeatureStats.load(opts.against)
-      : await folderImages(opts.against);
+      : await extractStatistics(
+          extractor,
+          opts.against === 'mnist-package'
+            ? mnistPackage({ imageSize: 28 })
+            : await folderImages(opts.against),
+          { batchSize: 100 },
+        );
     const result = await computeFid({ extractor, real, fake, maxImages: opts.n, batchSize: 100 });
     if (opts.saveStats) await result.real.save(opts.saveStats);
     const report = {
