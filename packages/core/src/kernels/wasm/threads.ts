@@ -275,8 +275,10 @@ function withCoreCount(env: Record<string, unknown>, cores: number): Record<stri
 /** Create `dir` (mode 700) or check that an existing one is this user's and private. */
 function makePrivateDir(fs: typeof import('node:fs'), dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const stat = fs.statSync(dir);
+  // lstat: a link planted in its place is refused, not followed.
+  const stat = fs.lstatSync(dir);
   const uid = process.getuid?.();
+  if (!stat.isDirectory()) throw new Error(`${dir} is not a directory`);
   if (uid !== undefined && (stat.uid !== uid || (stat.mode & 0o077) !== 0)) {
     throw new Error(`${dir} belongs to another user or is open to others`);
   }
