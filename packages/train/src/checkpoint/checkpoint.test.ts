@@ -182,6 +182,11 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     expect((await loadLatestGoodCheckpoint(runDir, logger)).step).toBe(3);
     expect(warnings[0]).toMatch(/skipping checkpoint step-000006: .*step-000006\/tensors\.bin/);
 
+    warnings.length = 0;
+    await fs.writeFile(path.join(runDir, 'checkpoints', 'LATEST'), 'garbage\n');
+    expect((await loadLatestGoodCheckpoint(runDir, logger)).step).toBe(3);
+    expect(warnings[0]).toMatch(/checkpoints\/LATEST is unreadable; using the newest checkpoint/);
+
     const resumed = await resume(runDir, {
       dataset,
       createModel: (c) => new TinyGan(c as Partial<TinyGanConfig>),

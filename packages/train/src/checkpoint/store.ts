@@ -275,6 +275,16 @@ export async function loadLatestGoodCheckpoint(
 ): Promise<LoadedCheckpoint> {
   const latest = await readLatest(runDir);
   const steps = (await listCheckpoints(runDir)).reverse();
+  const latestFile = path.join(runDir, CHECKPOINTS_DIR, LATEST_FILE);
+  if (latest === undefined && steps.length > 0) {
+    const exists = await fs.stat(latestFile).then(
+      () => true,
+      () => false,
+    );
+    logger.warn(
+      `${latestFile} is ${exists ? 'unreadable' : 'missing'}; using the newest checkpoint that verifies`,
+    );
+  }
   const order = latest === undefined ? steps : [latest, ...steps.filter((s) => s !== latest)];
   const failures: string[] = [];
   for (const step of order) {
