@@ -20,6 +20,12 @@ const BENCHMARKS = Object.freeze([
 ]);
 
 const argv = process.argv.slice(2);
+if (argv[0] === '--help' || argv[0] === '-h') {
+  process.stdout.write('usage: npm run bench -- [name ...] [-- ARGS for each benchmark]\n\n');
+  for (const b of BENCHMARKS) process.stdout.write(`  ${b.name.padEnd(8)} ${b.what}\n`);
+  process.stdout.write('\nEach script takes --help too, e.g. `node bench/dcgan32.mjs --help`.\n');
+  process.exit(0);
+}
 const split = argv.indexOf('--');
 const names = split === -1 ? argv : argv.slice(0, split);
 const passThrough = split === -1 ? [] : argv.slice(split + 1);
