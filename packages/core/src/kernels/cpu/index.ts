@@ -20,55 +20,36 @@ interface CpuBackend {
   makeTensorInfo(shape: number[], dtype: DataType, values: Float32Array): TensorInfo;
 }
 
-const resizeNearestNeighborGradConfig: KernelConfig = {
-  kernelName: 'ResizeNearestNeighborGrad',
-  backendName: 'cpu',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const cpu = backend as CpuBackend;
-    const images = inputs.images!;
-    const dy = inputs.dy!;
-    const { alignCorners, halfPixelCenters } = attrs as {
-      alignCorners: boolean;
-      halfPixelCenters?: boolean;
-    };
-    const dx = new Float32Array(images.shape.reduce((a, b) => a * b, 1));
-    const dyValues = cpu.data.get(dy.dataId).values;
-    resizeNearestNeighborGradInto(
-      dyValues,
-      dy.shape,
-      dx,
-      images.shape,
-      alignCorners,
-      halfPixelCenters ?? false,
-    );
-    return cpu.makeTensorInfo(images.shape, 'float32', dx);
-  },
-};
+/** A CPU kernel for `kernelName` that runs `gradInto` over dy's values. */
+function resizeGradKernel(
+  kernelName: string,
+  gradInto: typeof resizeBilinearGradInto,
+): KernelConfig {
+  return {
+    kernelName,
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const cpu = backend as CpuBackend;
+      const images = inputs.images!;
+      const dy = inputs.dy!;
+      const { alignCorners, halfPixelCenters } = attrs as {
+        alignCorners: boolean;
+        halfPixelCenters?: boolean;
+      };
+      const dx = new Float32Array(images.shape.reduce((a, b) => a * b, 1));
+      const dyValues = cpu.data.get(dy.dataId).values;
+      gradInto(dyValues, dy.shape, dx, images.shape, alignCorners, halfPixelCenters ?? false);
+      return cpu.makeTensorInfo(images.shape, 'float32', dx);
+    },
+  };
+}
 
-const resizeBilinearGradConfig: KernelConfig = {
-  kernelName: 'ResizeBilinearGrad',
-  backendName: 'cpu',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const cpu = backend as CpuBackend;
-    const images = inputs.images!;
-    const dy = inputs.dy!;
-    const { alignCorners, halfPixelCenters } = attrs as {
-      alignCorners: boolean;
-      halfPixelCenters?: boolean;
-    };
-    const dx = new Float32Array(images.shape.reduce((a, b) => a * b, 1));
-    const dyValues = cpu.data.get(dy.dataId).values;
-    resizeBilinearGradInto(
-      dyValues,
-      dy.shape,
-      dx,
-      images.shape,
-      alignCorners,
-      halfPixelCenters ?? false,
-    );
-    return cpu.makeTensorInfo(images.shape, 'float32', dx);
-  },
-};
+const resizeNearestNeighborGradConfig = resizeGradKernel(
+  'ResizeNearestNeighborGrad',
+  resizeNearestNeighborGradInto,
+);
+
+const resizeBilinearGradConfig = resizeGradKernel('ResizeBilinearGrad', resizeBilinearGradInto);
 
 /** Every kernel gensynth registers on 'cpu', replacing a stock one of the same name. */
 export const CPU_KERNEL_FIXES: readonly KernelConfig[] = Object.freeze([

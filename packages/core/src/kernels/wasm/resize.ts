@@ -9,56 +9,44 @@ import { resizeBilinearGradInto } from '../resize_bilinear_grad';
 import { resizeNearestNeighborGradInto } from '../resize_nearest_grad';
 import { withScope } from './composite';
 
-export const resizeNearestNeighborGradConfig: KernelConfig = {
-  kernelName: 'ResizeNearestNeighborGrad',
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const images = inputs.images!;
-    const dy = inputs.dy!;
-    const { alignCorners, halfPixelCenters } = attrs as {
-      alignCorners: boolean;
-      halfPixelCenters?: boolean;
-    };
-    return withScope(backend, (scope) => {
-      const dx = scope.alloc(images.shape, 'float32');
-      const dyValues = scope.view(dy);
-      const dxValues = scope.view(dx) as Float32Array;
-      resizeNearestNeighborGradInto(
-        dyValues,
-        dy.shape,
-        dxValues,
-        images.shape,
-        alignCorners,
-        halfPixelCenters ?? false,
-      );
-      return dx;
-    });
-  },
-};
+/** A WASM kernel for `kernelName` that runs `gradInto` over dy on the heap. */
+function resizeGradKernel(
+  kernelName: string,
+  gradInto: typeof resizeBilinearGradInto,
+): KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const images = inputs.images!;
+      const dy = inputs.dy!;
+      const { alignCorners, halfPixelCenters } = attrs as {
+        alignCorners: boolean;
+        halfPixelCenters?: boolean;
+      };
+      return withScope(backend, (scope) => {
+        const dx = scope.alloc(images.shape, 'float32');
+        const dxValues = scope.view(dx) as Float32Array;
+        gradInto(
+          scope.view(dy),
+          dy.shape,
+          dxValues,
+          images.shape,
+          alignCorners,
+          halfPixelCenters ?? false,
+        );
+        return dx;
+      });
+    },
+  };
+}
 
-export const resizeBilinearGradConfig: KernelConfig = {
-  kernelName: 'ResizeBilinearGrad',
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const images = inputs.images!;
-    const dy = inputs.dy!;
-    const { alignCorners, halfPixelCenters } = attrs as {
-      alignCorners: boolean;
-      halfPixelCenters?: boolean;
-    };
-    return withScope(backend, (scope) => {
-      const dx = scope.alloc(images.shape, 'float32');
-      const dyValues = scope.view(dy);
-      const dxValues = scope.view(dx) as Float32Array;
-      resizeBilinearGradInto(
-        dyValues,
-        dy.shape,
-        dxValues,
-        images.shape,
-        alignCorners,
-        halfPixelCenters ?? false,
-      );
-      return dx;
-    });
-  },
-};
+export const resizeNearestNeighborGradConfig = resizeGradKernel(
+  'ResizeNearestNeighborGrad',
+  resizeNearestNeighborGradInto,
+);
+
+export const resizeBilinearGradConfig = resizeGradKernel(
+  'ResizeBilinearGrad',
+  resizeBilinearGradInto,
+);
