@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkImageBatch } from './checks';
+import { checkImageBatch, checkLive } from './checks';
 import { initBackend } from './backend';
 import { isGensynthError } from './errors';
 import { silentLogger } from './logger';
@@ -30,5 +30,14 @@ describe('checkImageBatch', () => {
       );
     }
     images.dispose();
+  });
+});
+
+describe('checkLive', () => {
+  it('passes a live model and names the call on a disposed one', () => {
+    expect(() => checkLive('M.sample', false)).not.toThrow();
+    expect(() => checkLive('M.sample', true)).toThrow(
+      'M.sample: expected a live model; received a disposed model. Create a new model; dispose() freed its weights.',
+    );
   });
 });

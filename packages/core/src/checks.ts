@@ -21,3 +21,15 @@ export function checkImageBatch(where: string, images: tf.Tensor, imageShape: Im
     );
   }
 }
+
+/** Throws `INVALID_ARGUMENT` naming `where` when a model was already disposed. */
+export function checkLive(where: string, disposed: boolean): void {
+  if (disposed) {
+    throw invalidArgument(
+      where,
+      'a live model',
+      'a disposed model',
+      'Create a new model; dispose() freed its weights.',
+    );
+  }
+}

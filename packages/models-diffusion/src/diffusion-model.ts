@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import {
   checkImageBatch,
+  checkLive,
   deriveSeed,
   describeValue,
   invalidArgument,
@@ -121,7 +122,7 @@ export class DiffusionModel implements GenerativeModel<DiffusionConfig> {
   }
 
   trainStep(batch: Batch, context: StepContext): DiffusionLosses {
-    this.checkAlive('trainStep');
+    checkLive('DiffusionModel.trainStep', this.disposed);
     const loss = this.optimizer.minimize(
       () => this.computeLoss(batch, context),
       true,
@@ -148,7 +149,7 @@ export class DiffusionModel implements GenerativeModel<DiffusionConfig> {
    * `options.seed`, default `config.seed`), or from `options.latents` (`[n, H·W·C]` noise).
    */
   sample(n: number, options: DiffusionSampleOptions = {}): tf.Tensor4D {
-    this.checkAlive('sample');
+    checkLive('DiffusionModel.sample', this.disposed);
     if (!Number.isInteger(n) || n < 1) {
       throw invalidArgument(
         'DiffusionModel.sample(n)',
@@ -228,17 +229,6 @@ export class DiffusionModel implements GenerativeModel<DiffusionConfig> {
       timestepSpacing: c.timestepSpacing,
       clipSample: c.clipSample,
     };
-  }
-
-  private checkAlive(method: string): void {
-    if (this.disposed) {
-      throw invalidArgument(
-        `DiffusionModel.${method}`,
-        'a live model',
-        'a disposed model',
-        'Create a new model; dispose() freed its weights.',
-      );
-    }
   }
 }
 

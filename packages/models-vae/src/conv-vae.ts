@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
   checkImageBatch,
+  checkLive,
   deriveSeed,
   describeValue,
   invalidArgument,
@@ -248,7 +249,7 @@ export class ConvVAE implements GenerativeModel<VaeConfig> {
   }
 
   trainStep(batch: Batch, context: StepContext): VaeLosses {
-    this.checkAlive('trainStep');
+    checkLive('ConvVAE.trainStep', this.disposed);
     let parts: VaeLosses | undefined;
     const total = this.optimizer.minimize(
       () => {
@@ -266,7 +267,7 @@ export class ConvVAE implements GenerativeModel<VaeConfig> {
 
   /** Decode `n` latents drawn from N(0, I) with `options.seed` (or decode `options.latents`). */
   sample(n: number, options: SampleOptions = {}): tf.Tensor4D {
-    this.checkAlive('sample');
+    checkLive('ConvVAE.sample', this.disposed);
     if (options.latents !== undefined) {
       if (options.latents.shape[0] !== n) {
         throw invalidArgument(
@@ -306,17 +307,6 @@ export class ConvVAE implements GenerativeModel<VaeConfig> {
     this.encoder.dispose();
     this.decoder.dispose();
     this.optimizer.dispose();
-  }
-
-  private checkAlive(method: string): void {
-    if (this.disposed) {
-      throw invalidArgument(
-        `ConvVAE.${method}`,
-        'a live model',
-        'a disposed model',
-        'Create a new model; dispose() freed its weights.',
-      );
-    }
   }
 }
 
