@@ -317,7 +317,7 @@ async function describeEnvironment(chosen) {
   let backendLabel = `tfjs '${chosen.tfBackend}' (gensynth backend '${chosen.name}')`;
   if (chosen.tfBackend === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    jsThreads = wasm.getThreadsCount();
+    jsThreads = chosen.threads ?? wasm.getThreadsCount();
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     backendLabel += `, ${simd ? 'SIMD' : 'no SIMD'}, ${jsThreads} thread(s)`;
   } else if (chosen.tfBackend === 'tensorflow') {

@@ -10,6 +10,11 @@ import { GensynthError } from './errors';
 import { getLogger, type Logger } from './logger';
 import { registerWasmTrainingKernels } from './kernels/wasm';
 import {
+  nativeKernelThreads,
+  nativeKernelsUsable,
+  prepareNativeKernels,
+} from './kernels/wasm/native/module';
+import {
   checkWasmThreads,
   resolveWasmThreads,
   startThreadedWasm,
@@ -51,6 +56,8 @@ export interface BackendChoice {
   tfBackend: string;
   /** Why each earlier candidate was skipped. */
   skipped: { name: BackendName; reason: string }[];
+  /** 'wasm' only: the threads its training kernels run on. */
+  threads?: number;
 }
 
 const PACKAGE_OF: Record<BackendName, string> = {
@@ -93,7 +100,9 @@ function wasmLoader(requested: number | undefined, logger: Logger): BackendLoade
       logger.warn(`backend: wasm already runs ${running} threads; ignoring threads=${threads}`);
     } else if (threads > 1 && running === undefined) {
       try {
-        await startThreadedWasm(wasm, threads);
+        // gensynth's kernel module runs the heavy kernels on `threads` threads of its own;
+        // XNNPACK keeps one (see startThreadedWasm).
+        await startThreadedWasm(wasm, threads, nativeKernelsUsable() ? 1 : threads);
         logger.debug(
           `backend: started tfjs's threaded SIMD WebAssembly build with ${threads} threads`,
         );
@@ -108,12 +117,15 @@ function wasmLoader(requested: number | undefined, logger: Logger): BackendLoade
   };
 }
 
-async function wasmThreadCount(): Promise<number | string> {
+/** Threads the 'wasm' backend trains on: gensynth's kernel threads or XNNPACK's, the larger. */
+async function wasmThreadCount(): Promise<number> {
+  let xnnpack = 1;
   try {
-    return (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+    xnnpack = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
   } catch {
-    return '?';
+    // Not loaded: one thread.
   }
+  return Math.max(xnnpack, nativeKernelThreads(tf.backend()));
 }
 
 function isNotInstalled(error: unknown): boolean {
@@ -180,12 +192,18 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       const ok = await tf.setBackend(tfBackend);
       if (!ok) throw new Error(`tf.setBackend('${tfBackend}') returned false`);
       await tf.ready();
+      if (tfBackend === 'wasm' && !(await prepareNativeKernels(tf.backend()))) {
+        logger.debug("backend: gensynth's SIMD kernel module is off; using composite kernels");
+      }
       const why = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
-      const threads = tfBackend === 'wasm' ? `, ${await wasmThreadCount()} thread(s)` : '';
+      const threadCount = tfBackend === 'wasm' ? await wasmThreadCount() : undefined;
+      const threads = threadCount === undefined ? '' : `, ${threadCount} thread(s)`;
       logger.info(
         `backend: using ${name} (tfjs '${tfBackend}'${threads})${why ? `; skipped ${why}` : ''}`,
       );
-      return { name, tfBackend, skipped };
+      return threadCount === undefined
+        ? { name, tfBackend, skipped }
+        : { name, tfBackend, skipped, threads: threadCount };
     } catch (error) {
       const reason = isNotInstalled(error)
         ? `${PACKAGE_OF[name]} is not installed`

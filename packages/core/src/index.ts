@@ -7,3 +7,4 @@ export * from './checks';
 export * from './backend';
 export { registerWasmTrainingKernels } from './kernels/wasm';
 export { registerCpuKernelFixes } from './kernels/cpu';
+export { ReplayableAdamOptimizer } from './optimizers';

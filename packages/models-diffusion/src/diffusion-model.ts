@@ -23,6 +23,7 @@ import {
   type SampleOptions,
   type StepContext,
   type WeightedNetwork,
+  ReplayableAdamOptimizer,
 } from '@gensynth/core';
 import {
   resolveDiffusionOptions,
@@ -84,7 +85,11 @@ export class DiffusionModel implements GenerativeModel<DiffusionConfig> {
     };
     this.unet = new UNet(unetOptions, 'unet');
     this.ema = resolved.emaDecay > 0 ? new UNet(unetOptions, 'ema') : null;
-    this.optimizer = tf.train.adam(resolved.learningRate, resolved.adamBeta1, resolved.adamBeta2);
+    this.optimizer = new ReplayableAdamOptimizer(
+      resolved.learningRate,
+      resolved.adamBeta1,
+      resolved.adamBeta2,
+    );
   }
 
   /**

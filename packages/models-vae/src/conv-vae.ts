@@ -23,6 +23,7 @@ import {
   type SampleOptions,
   type StepContext,
   type WeightedNetwork,
+  ReplayableAdamOptimizer,
 } from '@gensynth/core';
 import { bceWithLogits, klPerSample } from './losses';
 import {
@@ -171,7 +172,11 @@ export class ConvVAE implements GenerativeModel<VaeConfig> {
     this.imageShape = resolved.imageShape;
     this.encoder = buildEncoder(resolved);
     this.decoder = buildDecoder(resolved);
-    this.optimizer = tf.train.adam(resolved.learningRate, resolved.adamBeta1, resolved.adamBeta2);
+    this.optimizer = new ReplayableAdamOptimizer(
+      resolved.learningRate,
+      resolved.adamBeta1,
+      resolved.adamBeta2,
+    );
   }
 
   /** KL weight at `step`: `beta`, ramped linearly from 0 over `klWarmupSteps` when set. */

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DataType, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { GensynthError } from '../../errors';
+import { adamUpdateCpuConfig } from '../adam';
 import { resizeBilinearGradInto } from '../resize_bilinear_grad';
 import { resizeNearestNeighborGradInto } from '../resize_nearest_grad';
 
@@ -51,10 +52,14 @@ const resizeNearestNeighborGradConfig = resizeGradKernel(
 
 const resizeBilinearGradConfig = resizeGradKernel('ResizeBilinearGrad', resizeBilinearGradInto);
 
-/** Every kernel gensynth registers on 'cpu', replacing a stock one of the same name. */
+/**
+ * Every kernel gensynth registers on 'cpu': the fixes replace stock kernels of the same name,
+ * `GensynthAdamUpdate` is gensynth's own (`../adam.ts`).
+ */
 export const CPU_KERNEL_FIXES: readonly KernelConfig[] = Object.freeze([
   resizeNearestNeighborGradConfig,
   resizeBilinearGradConfig,
+  adamUpdateCpuConfig,
 ]);
 
 const STOCK_KERNELS = new Map<string, KernelConfig>();

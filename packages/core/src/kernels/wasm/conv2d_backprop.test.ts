@@ -96,6 +96,12 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
         [0, 0],
       ],
     },
+    // Channel counts that exercise every tile of the native filter-gradient kernel: 4x8 tiles,
+    // a 1-3 input-channel tail, a 4-wide and a scalar output-channel tail.
+    { x: [2, 7, 6, 6], w: [3, 3, 6, 13], strides: 2, pad: 'same' },
+    { x: [3, 5, 5, 9], w: [1, 1, 9, 16], strides: 1, pad: 'valid' },
+    { x: [1, 1, 1, 4], w: [1, 1, 4, 8], strides: 1, pad: 'valid' },
+    { x: [2, 9, 9, 5], w: [4, 4, 5, 12], strides: [1, 2], pad: 'same' },
     // 8+ input channels take the per-phase path of Conv2DBackpropInput.
     { x: [2, 7, 9, 8], w: [3, 3, 8, 5], strides: 2, pad: 'same' },
     { x: [1, 11, 10, 9], w: [2, 5, 9, 4], strides: [2, 3], pad: 'valid' },

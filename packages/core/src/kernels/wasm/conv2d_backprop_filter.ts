@@ -11,11 +11,17 @@
  * Swapping the roles of batch and channels turns this into one ordinary convolution: the image is
  * x as [Ci, H, W, B], the filter is dy as [Ho, Wo, B, Co], the stride is 1 and the dilation is
  * the forward stride. Its output [Ci, kh, kw, Co] is dw up to a transpose.
+ *
+ * That composite form pays for two transposes and, in XNNPACK, for packing dy as a new filter on
+ * every call (most of its time on the first layers). For NHWC float32, gensynth's own SIMD kernel
+ * (`native/module.ts`, `conv2d_filter_grad` in `wasm/kernels.c`) computes the sum directly from
+ * x and dy in place; the composite form remains for NCHW and wherever that module cannot run.
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { type KernelScope, withScope } from './composite';
 import { crop4d } from './layout';
+import { heapOffset, nativeKernels, runNative } from './native/module';
 
 type Shape4 = [number, number, number, number];
 
@@ -50,6 +56,37 @@ export function conv2dBackpropFilter(
   const { inChannels, outChannels, inHeight, inWidth, outHeight, outWidth } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
+
+  const native = nhwc && x.dtype === 'float32' ? nativeKernels(scope.backend) : undefined;
+  if (native !== undefined) {
+    const dw = scope.allocUninitialized([kh, kw, inChannels, outChannels]);
+    const b = scope.backend;
+    const [xp, dyp, dwp] = [heapOffset(b, x), heapOffset(b, dy), heapOffset(b, dw)];
+    const macs = info.batchSize * outHeight * outWidth * outChannels * kh * kw * inChannels;
+    runNative(b, native, 'conv2d_filter_grad', kh * kw, macs, (t0, t1) => [
+      xp,
+      dyp,
+      dwp,
+      info.batchSize,
+      inHeight,
+      inWidth,
+      inChannels,
+      outHeight,
+      outWidth,
+      outChannels,
+      kh,
+      kw,
+      sh,
+      sw,
+      info.dilationHeight,
+      info.dilationWidth,
+      pt,
+      pl,
+      t0,
+      t1,
+    ]);
+    return dw;
+  }
 
   // 1. Batch becomes the channel axis of both operands.
   const image = scope.transpose(x, nhwc ? [3, 1, 2, 0] : [1, 2, 3, 0]); // [Ci, H, W, B]

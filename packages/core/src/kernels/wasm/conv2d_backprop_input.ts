@@ -19,12 +19,18 @@
  *     grid, which wastes up to 1.6x work at 4x4 inputs but keeps XNNPACK's output width usable
  *     (a 3-channel output per phase, as in an RGB generator's last layer, ran 2x slower).
  * Sub-filters are cached per weights tensor so XNNPACK's packed-weights cache hits.
+ *
+ * For NHWC float32 with a multiple of 4 input channels, gensynth's own SIMD kernel runs instead
+ * (`conv2d_backprop_input` in `wasm/kernels.c`: the same phase decomposition as a direct loop
+ * over dy, no packing, rows split across the kernel threads); the composite forms remain for
+ * NCHW, other channel counts (an RGB output) and wherever that module cannot run.
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackpropAttrs } from './conv2d_backprop_filter';
 import { type KernelScope, withScope } from './composite';
 import { DerivedFilterCache } from './filter_cache';
+import { heapOffset, nativeKernels, runNative } from './native/module';
 
 type Shape4 = [number, number, number, number];
 
@@ -118,6 +124,42 @@ export function conv2dBackpropInput(
   );
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { batchSize, inChannels: ci, inHeight, inWidth, outHeight, outWidth } = info;
+  const native =
+    nhwc && dy.dtype === 'float32' && ci % 4 === 0 ? nativeKernels(scope.backend) : undefined;
+  if (native !== undefined) {
+    const co = info.outChannels;
+    const b = scope.backend;
+    const packed = scope.allocUninitialized([kh * kw * co * ci]); // (tap, co, ci) in ci blocks
+    const zeros = scope.alloc([co]);
+    const dx = scope.allocUninitialized(inputShape);
+    const [dyp, wtp, zp, dxp] = [dy, packed, zeros, dx].map((t) => heapOffset(b, t));
+    native.pack_weights(heapOffset(b, w), wtp!, kh * kw, co, ci, ci * co, 1, co);
+    const macs = batchSize * outHeight * outWidth * co * kh * kw * ci;
+    runNative(b, native, 'conv2d_backprop_input', batchSize * inHeight, macs, (r0, r1) => [
+      dyp!,
+      wtp!,
+      zp!,
+      dxp!,
+      batchSize,
+      inHeight,
+      inWidth,
+      ci,
+      outHeight,
+      outWidth,
+      co,
+      kh,
+      kw,
+      sh,
+      sw,
+      info.dilationHeight,
+      info.dilationWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+      r0,
+      r1,
+    ]);
+    return dx;
+  }
   const dyNhwc = nhwc ? dy : scope.transpose(dy, [0, 2, 3, 1]); // [B, Ho, Wo, Co]
   const mh = Math.ceil(kh / sh);
   const mw = Math.ceil(kw / sw);

@@ -5,29 +5,40 @@
  * Missing:  Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropInput,
  *           DepthwiseConv2dNativeBackpropFilter, UnsortedSegmentSum (gradient of gather).
  * Slow:     Conv2DBackpropInput (a scalar loop; also the forward pass of conv2dTranspose),
- *           BatchMatMul and _FusedMatMul with a transposed operand, Tile, Slice, LeakyRelu.
+ *           BatchMatMul and _FusedMatMul with a transposed operand, Tile, Slice, LeakyRelu,
+ *           Sum and Mean over leading axes, Tanh, Conv2D and FusedConv2D (XNNPACK repacks
+ *           the filter on every new weights tensor: gensynth's direct SIMD convolution),
+ *           FusedBatchNorm, Identity (copied its input).
  * Wrong:    MaxPoolGrad (drops windows whose values are all negative), OneHot with dtype float32
  *           (writes int32 bit patterns), ResizeBilinearGrad (ignores halfPixelCenters).
  * Also replaces slow gradients (global, same values): see `../gradients.ts`.
+ * Own:      GensynthAdamUpdate, one fused Adam step per variable (`../adam.ts`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { GensynthError } from '../../errors';
+import { adamUpdateWasmConfig } from '../adam';
 import { registerGradientReplacements } from '../gradients';
 import { rememberStockKernel } from './composite';
+import { conv2dConfig, fusedConv2dConfig } from './conv2d';
 import { conv2dBackpropFilterConfig } from './conv2d_backprop_filter';
 import { conv2dBackpropInputConfig } from './conv2d_backprop_input';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise';
-import { leakyReluConfig } from './elementwise';
+import { fusedBatchNormConfig } from './batch_norm';
+import { identityConfig, leakyReluConfig, tanhConfig } from './elementwise';
 import { oneHotConfig } from './one_hot';
 import { maxPoolGradConfig } from './pool';
 import { resizeBilinearGradConfig, resizeNearestNeighborGradConfig } from './resize';
 import { unsortedSegmentSumConfig } from './segment';
 import { batchMatMulConfig, fusedMatMulConfig } from './matmul';
+import { meanConfig, sumConfig } from './reduce';
 import { sliceConfig } from './slice';
 import { tileConfig } from './tile';
 
-/** Every kernel gensynth registers on 'wasm', replacing a stock one of the same name. */
+/**
+ * Every kernel gensynth registers on 'wasm', replacing a stock one of the same name, and
+ * gensynth's own `GensynthAdamUpdate` (`../adam.ts`).
+ */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = Object.freeze([
   conv2dBackpropFilterConfig,
   conv2dBackpropInputConfig,
@@ -43,6 +54,14 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = Object.freeze([
   tileConfig,
   sliceConfig,
   leakyReluConfig,
+  conv2dConfig,
+  fusedConv2dConfig,
+  sumConfig,
+  meanConfig,
+  tanhConfig,
+  identityConfig,
+  fusedBatchNormConfig,
+  adamUpdateWasmConfig,
 ]);
 
 export { stockWasmKernel } from './composite';

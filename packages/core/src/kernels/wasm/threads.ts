@@ -108,12 +108,21 @@ export function threadedWasmThreads(): number | undefined {
 }
 
 /**
- * Start tfjs-backend-wasm's threaded SIMD build with `threads` threads and register it as the
+ * Start tfjs-backend-wasm's threaded SIMD build for `threads` threads and register it as the
  * 'wasm' backend (replacing the stock single-threaded registration). Call after importing
  * `@tensorflow/tfjs-backend-wasm` and before the 'wasm' backend is first activated. Throws with
  * the reason when it cannot start; the stock registration is then left as it was.
+ *
+ * `xnnpackThreads` (default `threads`) sizes tfjs's own XNNPACK thread pool. `initBackend` sets
+ * it to 1 when gensynth's kernel module runs the heavy kernels on its own `threads` threads
+ * (`native/pool.ts`): XNNPACK's pool then only gets small calls, whose hand-offs cost more than
+ * they save, and its idle threads no longer compete for the cores.
  */
-export async function startThreadedWasm(wasmPackage: WasmPackage, threads: number): Promise<void> {
+export async function startThreadedWasm(
+  wasmPackage: WasmPackage,
+  threads: number,
+  xnnpackThreads = threads,
+): Promise<void> {
   if (started !== undefined) {
     if (started.threads === threads) return;
     throw new Error(`the threaded build already runs with ${started.threads} threads`);
@@ -167,14 +176,14 @@ export async function startThreadedWasm(wasmPackage: WasmPackage, threads: numbe
   // backend factory uses it, and starts a fresh one if tfjs creates the backend again (after
   // tf.engine().reset(), which disposes the backend and so ends the module's threads).
   const paths: ModulePaths = { gluePath, wasmPath, workerPath, bytes: fs.readFileSync(wasmPath) };
-  let prepared: EmscriptenModule | undefined = await startModule(factory, paths, threads);
-  wasmPackage.setThreadsCount(threads);
+  let prepared: EmscriptenModule | undefined = await startModule(factory, paths, xnnpackThreads);
+  wasmPackage.setThreadsCount(xnnpackThreads);
   const priority = tf.engine().registryFactory.wasm?.priority ?? 2;
   tf.removeBackend('wasm');
   tf.registerBackend(
     'wasm',
     async () => {
-      const module = prepared ?? (await startModule(factory, paths, threads));
+      const module = prepared ?? (await startModule(factory, paths, xnnpackThreads));
       prepared = undefined;
       const backend = new wasmPackage.BackendWasm(module as never);
       // The pool's threads now exist and run forever: they must not keep the process alive, and

@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-layers';
+import { initTestBackends, onBothBackends, relativeError, seeded } from '../testing';
+
+beforeAll(initTestBackends);
+
+type Pad = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
+interface Case {
+  x: number[];
+  w: number[];
+  strides: number | [number, number];
+  pad: Pad;
+  dilations?: number | [number, number];
+}
+
+const CASES: Case[] = [
+  { x: [1, 1, 1, 1], w: [1, 1, 1, 4], strides: 1, pad: 'valid' },
+  { x: [2, 5, 7, 3], w: [3, 3, 3, 8], strides: 1, pad: 'same' },
+  { x: [3, 9, 6, 5], w: [4, 4, 5, 12], strides: 2, pad: 'same' },
+  { x: [2, 7, 9, 4], w: [2, 3, 4, 4], strides: [2, 3], pad: 'valid' },
+  { x: [1, 8, 8, 6], w: [3, 3, 6, 16], strides: 1, pad: 'same', dilations: 2 },
+  {
+    x: [2, 6, 5, 2],
+    w: [3, 2, 2, 20],
+    strides: 2,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 3],
+      [0, 0],
+    ],
+  },
+  { x: [2, 16, 16, 32], w: [4, 4, 32, 64], strides: 2, pad: 'same' }, // a DCGAN layer
+];
+
+describe('Conv2D and FusedConv2D on wasm (direct SIMD kernel)', () => {
+  it('matches a hand-computed 2x2 valid convolution with bias and relu', async () => {
+    await tf.setBackend('wasm');
+    // x [1, 2, 3, 1] = [[1, 2, 3], [4, 5, 6]]; w [2, 2, 1, 4]: channel c has all taps = c - 1.
+    const x = tf.tensor4d([1, 2, 3, 4, 5, 6], [1, 2, 3, 1]);
+    const w = tf.tensor4d([-1, 0, 1, 2, -1, 0, 1, 2, -1, 0, 1, 2, -1, 0, 1, 2], [2, 2, 1, 4]);
+    const y = tf.fused.conv2d({
+      x,
+      filter: w,
+      strides: 1,
+      pad: 'valid',
+      bias: tf.tensor1d([0, 1, 0, -20]),
+      activation: 'relu',
+    });
+    // window sums: 1+2+4+5 = 12, 2+3+5+6 = 16; channel c: max(0, (c - 1) * sum + bias_c)
+    expect(Array.from(await y.data())).toEqual([0, 1, 12, 4, 0, 1, 16, 12]);
+    tf.dispose([x, w, y]);
+  });
+
+  it.each(CASES)('matches cpu for x $x, w $w, strides $strides, pad $pad', async (c) => {
+    const { wasm, cpu } = await onBothBackends(() => {
+      const x = seeded(c.x, 1) as tf.Tensor4D;
+      const w = seeded(c.w, 2) as tf.Tensor4D;
+      const bias = seeded([c.w[3]!], 3) as tf.Tensor1D;
+      const args = { x, filter: w, strides: c.strides, pad: c.pad, dilations: c.dilations ?? 1 };
+      return [
+        tf.conv2d(x, w, c.strides, c.pad, 'NHWC', c.dilations ?? 1),
+        tf.fused.conv2d({ ...args, bias }),
+        tf.fused.conv2d({ ...args, bias, activation: 'relu' }),
+      ];
+    });
+    wasm.forEach((r, i) => {
+      expect(r.shape).toEqual(cpu[i]!.shape);
+      expect(relativeError(r.values, cpu[i]!.values)).toBeLessThan(1e-5);
+    });
+  });
+
+  it('leaves 3 output channels, NCHW-free elu and PReLU to the stock kernels, correctly', async () => {
+    const { wasm, cpu } = await onBothBackends(() => {
+      const x = seeded([2, 6, 6, 4], 1) as tf.Tensor4D;
+      return [
+        tf.conv2d(x, seeded([3, 3, 4, 3], 2) as tf.Tensor4D, 1, 'same'),
+        tf.fused.conv2d({
+          x,
+          filter: seeded([3, 3, 4, 8], 2) as tf.Tensor4D,
+          strides: 1,
+          pad: 'same',
+          activation: 'elu',
+        }),
+        tf.fused.conv2d({
+          x,
+          filter: seeded([3, 3, 4, 8], 2) as tf.Tensor4D,
+          strides: 1,
+          pad: 'same',
+          activation: 'prelu',
+          preluActivationWeights: seeded([8], 4),
+        }),
+      ];
+    });
+    wasm.forEach((r, i) => expect(relativeError(r.values, cpu[i]!.values)).toBeLessThan(1e-5));
+  });
+
+  it('gives gradients through tf.grad that match cpu', async () => {
+    const { wasm, cpu } = await onBothBackends(() => {
+      const x = seeded([2, 9, 9, 4], 1) as tf.Tensor4D;
+      const w = seeded([3, 3, 4, 8], 2) as tf.Tensor4D;
+      const f = (xx: tf.Tensor4D, ww: tf.Tensor4D) =>
+        tf.sum(tf.square(tf.conv2d(xx, ww, 2, 'same')));
+      const [dx, dw] = tf.grads(f as (...a: tf.Tensor[]) => tf.Tensor)([x, w]);
+      return [dx!, dw!];
+    });
+    wasm.forEach((r, i) => expect(relativeError(r.values, cpu[i]!.values)).toBeLessThan(1e-4));
+  });
+});
