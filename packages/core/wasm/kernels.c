@@ -573,3 +573,80 @@ void batch_norm_f32(const f32 *x, const f32 *mean, const f32 *variance, const f3
     }
   }
 }
+
+/*
+ * out[m, n] = act(sum_k a[m, k] * b[k, n] + bias[n]) for rows m in [m0, m1): a [M, K] row-major,
+ * bp the matrix b [K, N] packed by pack_weights (T = 1), bias [N] or 0, relu as in
+ * conv2d_forward. N must be a multiple of 4. Tiles of 4 rows x 8 (or 4) columns.
+ */
+EXPORT(matmul)
+void matmul(const f32 *a, const f32 *bp, const f32 *bias, f32 *out, int M, int K, int N, int relu,
+            int m0, int m1) {
+  (void)M;
+  const v128_t z = wasm_f32x4_splat(0.0f);
+#define APTR(P) (a + (long)min_i(m + (P), m1 - 1) * K)
+#define OPTR(P) (out + (long)(m + (P)) * N + n)
+  int n = 0;
+  for (; n + 8 <= N; n += 8) {
+    const f32 *wb = bp + (long)n * K;
+    const v128_t c0 = bias ? wasm_v128_load(bias + n) : z;
+    const v128_t c1 = bias ? wasm_v128_load(bias + n + 4) : z;
+    for (int m = m0; m < m1; m += 4) {
+      const int np = min_i(4, m1 - m);
+      DECL8(z);
+      STEP8(APTR(0), APTR(1), APTR(2), APTR(3), wb, K, 8);
+      a00 = wasm_f32x4_add(a00, c0), a01 = wasm_f32x4_add(a01, c1);
+      a10 = wasm_f32x4_add(a10, c0), a11 = wasm_f32x4_add(a11, c1);
+      a20 = wasm_f32x4_add(a20, c0), a21 = wasm_f32x4_add(a21, c1);
+      a30 = wasm_f32x4_add(a30, c0), a31 = wasm_f32x4_add(a31, c1);
+      if (relu) {
+        a00 = wasm_f32x4_max(a00, z), a01 = wasm_f32x4_max(a01, z);
+        a10 = wasm_f32x4_max(a10, z), a11 = wasm_f32x4_max(a11, z);
+        a20 = wasm_f32x4_max(a20, z), a21 = wasm_f32x4_max(a21, z);
+        a30 = wasm_f32x4_max(a30, z), a31 = wasm_f32x4_max(a31, z);
+      }
+      STORE8(np, OPTR);
+    }
+  }
+  if (n + 4 <= N) {
+    const f32 *wb = bp + (long)n * K;
+    const v128_t c0 = bias ? wasm_v128_load(bias + n) : z;
+    for (int m = m0; m < m1; m += 4) {
+      const int np = min_i(4, m1 - m);
+      DECL4(z);
+      STEP4(APTR(0), APTR(1), APTR(2), APTR(3), wb, K, 4);
+      a00 = wasm_f32x4_add(a00, c0), a10 = wasm_f32x4_add(a10, c0);
+      a20 = wasm_f32x4_add(a20, c0), a30 = wasm_f32x4_add(a30, c0);
+      if (relu) {
+        a00 = wasm_f32x4_max(a00, z), a10 = wasm_f32x4_max(a10, z);
+        a20 = wasm_f32x4_max(a20, z), a30 = wasm_f32x4_max(a30, z);
+      }
+      STORE4(np, OPTR);
+    }
+  }
+#undef APTR
+#undef OPTR
+}
+
+/*
+ * Channel padding: pad_channels writes src [P, C] into dst [P, Cp] (Cp >= C) with zeros in the
+ * new channels; crop_channels writes the first C of each Cp channels of src into dst [P, C].
+ */
+EXPORT(pad_channels)
+void pad_channels(const f32 *src, f32 *dst, int P, int C, int Cp) {
+  for (int p = 0; p < P; p++) {
+    for (int c = 0; c < C; c++) dst[c] = src[c];
+    for (int c = C; c < Cp; c++) dst[c] = 0.0f;
+    src += C;
+    dst += Cp;
+  }
+}
+
+EXPORT(crop_channels)
+void crop_channels(const f32 *src, f32 *dst, int P, int Cp, int C) {
+  for (int p = 0; p < P; p++) {
+    for (int c = 0; c < C; c++) dst[c] = src[c];
+    src += Cp;
+    dst += C;
+  }
+}

@@ -20,10 +20,11 @@
  *     (a 3-channel output per phase, as in an RGB generator's last layer, ran 2x slower).
  * Sub-filters are cached per weights tensor so XNNPACK's packed-weights cache hits.
  *
- * For NHWC float32 with a multiple of 4 input channels, gensynth's own SIMD kernel runs instead
- * (`conv2d_backprop_input` in `wasm/kernels.c`: the same phase decomposition as a direct loop
- * over dy, no packing, rows split across the kernel threads); the composite forms remain for
- * NCHW, other channel counts (an RGB output) and wherever that module cannot run.
+ * For NHWC float32, gensynth's own SIMD kernel runs instead (`conv2d_backprop_input` in
+ * `wasm/kernels.c`: the same phase decomposition as a direct loop over dy, rows split across
+ * the kernel threads; input channels are padded to a multiple of 4, so an RGB output computes a
+ * fourth, zero channel and drops it). The composite forms remain for NCHW and wherever that
+ * module cannot run.
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
@@ -124,17 +125,23 @@ export function conv2dBackpropInput(
   );
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { batchSize, inChannels: ci, inHeight, inWidth, outHeight, outWidth } = info;
-  const native =
-    nhwc && dy.dtype === 'float32' && ci % 4 === 0 ? nativeKernels(scope.backend) : undefined;
+  const native = nhwc && dy.dtype === 'float32' ? nativeKernels(scope.backend) : undefined;
   if (native !== undefined) {
     const co = info.outChannels;
     const b = scope.backend;
-    const packed = scope.allocUninitialized([kh * kw * co * ci]); // (tap, co, ci) in ci blocks
+    // Channels padded to a multiple of 4 (an RGB output gets a fourth, zero filter column).
+    const cp = Math.ceil(ci / 4) * 4;
+    let filter = w;
+    if (cp !== ci) {
+      filter = scope.allocUninitialized([kh, kw, cp, co]);
+      native.pad_channels(heapOffset(b, w), heapOffset(b, filter), kh * kw, ci * co, cp * co);
+    }
+    const packed = scope.allocUninitialized([kh * kw * co * cp]); // (tap, co, ci) in ci blocks
     const zeros = scope.alloc([co]);
-    const dx = scope.allocUninitialized(inputShape);
+    const dx = scope.allocUninitialized([batchSize, inHeight, inWidth, cp]);
     const [dyp, wtp, zp, dxp] = [dy, packed, zeros, dx].map((t) => heapOffset(b, t));
-    native.pack_weights(heapOffset(b, w), wtp!, kh * kw, co, ci, ci * co, 1, co);
-    const macs = batchSize * outHeight * outWidth * co * kh * kw * ci;
+    native.pack_weights(heapOffset(b, filter), wtp!, kh * kw, co, cp, cp * co, 1, co);
+    const macs = batchSize * outHeight * outWidth * co * kh * kw * cp;
     runNative(b, native, 'conv2d_backprop_input', batchSize * inHeight, macs, (r0, r1) => [
       dyp!,
       wtp!,
@@ -143,7 +150,7 @@ export function conv2dBackpropInput(
       batchSize,
       inHeight,
       inWidth,
-      ci,
+      cp,
       outHeight,
       outWidth,
       co,
@@ -158,7 +165,10 @@ export function conv2dBackpropInput(
       r0,
       r1,
     ]);
-    return dx;
+    if (cp === ci) return dx;
+    const cropped = scope.allocUninitialized(inputShape);
+    native.crop_channels(dxp!, heapOffset(b, cropped), batchSize * inHeight * inWidth, cp, ci);
+    return cropped;
   }
   const dyNhwc = nhwc ? dy : scope.transpose(dy, [0, 2, 3, 1]); // [B, Ho, Wo, Co]
   const mh = Math.ceil(kh / sh);

@@ -28,6 +28,19 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
     ]);
   });
 
+  it('multiplies a hand-computed 2x2 by 2x4 product with bias and relu', async () => {
+    // [[1, 2], [3, 4]] x [[1, 0, 2, 1], [0, 1, 1, -1]] = [[1, 2, 4, -1], [3, 4, 10, -1]]
+    const [out] = await runOn('wasm', () =>
+      tf.fused.matMul({
+        a: tf.tensor2d([1, 2, 3, 4], [2, 2]),
+        b: tf.tensor2d([1, 0, 2, 1, 0, 1, 1, -1], [2, 4]),
+        bias: tf.tensor1d([0, 0, -5, 0]),
+        activation: 'relu',
+      }),
+    );
+    expect(Array.from(out!.values)).toEqual([1, 2, 0, 0, 3, 4, 5, 0]);
+  });
+
   it.each([
     { a: [7, 5], b: [5, 3], ta: false, tb: false },
     { a: [5, 7], b: [5, 3], ta: true, tb: false },
@@ -35,6 +48,12 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
     { a: [5, 7], b: [3, 5], ta: true, tb: true },
     { a: [4, 6, 5], b: [4, 6, 3], ta: true, tb: false },
     { a: [1, 6, 5], b: [4, 3, 5], ta: false, tb: true },
+    // N a multiple of 4: gensynth's native kernel (8- and 4-column tiles, a 1-row tail).
+    { a: [13, 37], b: [37, 20], ta: false, tb: false },
+    { a: [37, 13], b: [37, 20], ta: true, tb: false },
+    { a: [13, 37], b: [20, 37], ta: false, tb: true },
+    { a: [1, 37, 13], b: [1, 20, 37], ta: true, tb: true },
+    { a: [64, 100], b: [100, 2048], ta: false, tb: false },
   ])('matches cpu for a $a, b $b, transposeA $ta, transposeB $tb', async (c) => {
     const { wasm, cpu } = await onBothBackends(() => [
       tf.matMul(seeded(c.a, 1), seeded(c.b, 2), c.ta, c.tb),

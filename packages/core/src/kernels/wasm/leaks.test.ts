@@ -29,6 +29,17 @@ function kernelCalls(): Record<string, Call> {
   const m = seeded([3, 20, 12], 9);
   const n = seeded([3, 20, 7], 10);
   const bias = tf.ones([7]);
+  const x8 = seeded([2, 9, 9, 8], 11) as tf.Tensor4D;
+  const w8 = seeded([3, 3, 8, 12], 12) as tf.Tensor4D;
+  const b12 = seeded([12], 13);
+  const w3 = seeded([3, 3, 3, 6], 14) as tf.Tensor4D;
+  const [mean8, var8, offset8] = [seeded([8], 18), tf.ones([8]), seeded([8], 19)];
+  const adam = {
+    value: seeded([37], 15),
+    m: seeded([37], 16),
+    v: tf.ones([37]),
+    gradient: seeded([37], 17),
+  };
   const e = tf.engine();
   const conv = { strides: 2, pad: 'same', dataFormat: 'NHWC' };
   return {
@@ -39,11 +50,39 @@ function kernelCalls(): Record<string, Call> {
         { ...conv, filterShape: w.shape },
       ) as tf.Tensor,
     Conv2DBackpropInput: () =>
-      e.runKernel(
-        'Conv2DBackpropInput',
-        { dy, filter: w },
-        { ...conv, inputShape: x.shape },
-      ) as tf.Tensor,
+      [
+        e.runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...conv, inputShape: x.shape }),
+        // 3 input channels: padded to 4 and cropped back
+        e.runKernel(
+          'Conv2DBackpropInput',
+          { dy, filter: w3 },
+          { ...conv, inputShape: [2, 9, 9, 3] },
+        ),
+      ] as tf.Tensor[],
+    Conv2D: () => tf.conv2d(x8, w8, 2, 'same'),
+    FusedConv2D: () =>
+      tf.fused.conv2d({
+        x: x8,
+        filter: w8,
+        strides: 1,
+        pad: 'valid',
+        bias: b12,
+        activation: 'relu',
+      }),
+    Sum: () => tf.sum(x8, [0, 1, 2]),
+    Mean: () => tf.mean(x8, [0, 1]),
+    Tanh: () => tf.tanh(x8),
+    Identity: () => e.runKernel('Identity', { x: x8 }) as tf.Tensor,
+    FusedBatchNorm: () => tf.batchNorm(x8, mean8, var8, offset8, undefined, 1e-3),
+    GensynthAdamUpdate: () =>
+      e.runKernel('GensynthAdamUpdate', adam, {
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-7,
+        learningRate: 1e-3,
+        accBeta1: 0.9,
+        accBeta2: 0.999,
+      }) as tf.Tensor[],
     DepthwiseConv2dNativeBackpropInput: () =>
       e.runKernel(
         'DepthwiseConv2dNativeBackpropInput',

@@ -7,12 +7,17 @@
  * 0.8 ms). Here a transposed operand is materialised with `Transpose` first (memory-bound and
  * cheap next to the product), then the stock kernel runs untransposed.
  *
+ * Where both operands are single matrices, N is a multiple of 4 and the activation is linear or
+ * ReLU, gensynth's SIMD kernel (`matmul` in `wasm/kernels.c`) runs instead, rows split across
+ * the kernel threads; it reads a transposed right operand through its packing (no transpose).
+ *
  * Correctness: the stock `_FusedMatMul` adds the bias wrongly when the output has more than one
  * batch matrix ([B, M, N] with B > 1 came out 34% off). Such products run as BatchMatMul, then
  * Add of the bias, then the activation's own kernel.
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { type KernelScope, kernelUnsupported, withScope } from './composite';
+import { heapOffset, nativeKernels, runNative } from './native/module';
 
 interface MatMulAttrs {
   transposeA: boolean;
@@ -62,6 +67,61 @@ function activate(
   }
 }
 
+const size = (shape: number[]) => shape.reduce((p, n) => p * n, 1);
+
+/** The product on gensynth's kernel, or undefined where it does not apply (see the header). */
+function nativeProduct(
+  scope: KernelScope,
+  inputs: Record<string, TensorInfo>,
+  attrs: MatMulAttrs,
+): TensorInfo | undefined {
+  const { a: left, b: right, bias } = inputs as Record<string, TensorInfo | undefined>;
+  const rank = left!.shape.length;
+  const activation = attrs.activation ?? 'linear';
+  const n = right!.shape[attrs.transposeB ? rank - 2 : rank - 1]!;
+  if (
+    rank !== right!.shape.length ||
+    size(left!.shape.slice(0, -2)) !== 1 ||
+    size(right!.shape.slice(0, -2)) !== 1 ||
+    n % 4 !== 0 ||
+    (activation !== 'linear' && activation !== 'relu') ||
+    inputs.preluActivationWeights !== undefined ||
+    (bias !== undefined && (bias.dtype !== 'float32' || size(bias.shape) !== n))
+  ) {
+    return undefined;
+  }
+  const backend = scope.backend;
+  const native = nativeKernels(backend);
+  if (native === undefined) return undefined;
+  const k = left!.shape[attrs.transposeA ? rank - 2 : rank - 1]!;
+  const m = left!.shape[attrs.transposeA ? rank - 1 : rank - 2]!;
+  if (k === 0 || m === 0 || n === 0) return undefined; // empty products: the stock kernel
+  const lhs = attrs.transposeA ? swapLastTwo(scope, left!) : left!; // [.., M, K]
+  const out = scope.allocUninitialized([...lhs.shape.slice(0, -2), m, n]);
+  const packed = scope.allocUninitialized([k * n]);
+  const bp = heapOffset(backend, packed);
+  // element (k, n) of the right operand: [K, N] row-major, or [N, K] when transposed.
+  const [ks, ns] = attrs.transposeB ? [1, k] : [n, 1];
+  native.pack_weights(heapOffset(backend, right!), bp, 1, k, n, 0, ks, ns);
+  const ap = heapOffset(backend, lhs);
+  const op = heapOffset(backend, out);
+  const biasp = bias === undefined ? 0 : heapOffset(backend, bias);
+  const relu = activation === 'relu' ? 1 : 0;
+  runNative(backend, native, 'matmul', m, m * k * n, (m0, m1) => [
+    ap,
+    bp,
+    biasp,
+    op,
+    m,
+    k,
+    n,
+    relu,
+    m0,
+    m1,
+  ]);
+  return out;
+}
+
 function matMulConfig(kernelName: 'BatchMatMul' | '_FusedMatMul'): KernelConfig {
   return {
     kernelName,
@@ -74,6 +134,8 @@ function matMulConfig(kernelName: 'BatchMatMul' | '_FusedMatMul'): KernelConfig 
         return withScope(backend, (scope) => scope.runStock(kernelName, inputs as never, a));
       }
       return withScope(backend, (scope) => {
+        const native = nativeProduct(scope, inputs as Record<string, TensorInfo>, a);
+        if (native !== undefined) return native;
         const lhs = a.transposeA ? swapLastTwo(scope, left) : left;
         const rhs = a.transposeB ? swapLastTwo(scope, right) : right;
         const plain = { ...a, transposeA: false, transposeB: false };

@@ -10,6 +10,7 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../../backend';
 import { createLogger, silentLogger } from '../../logger';
 import { onBothBackends, relativeError, seeded } from '../testing';
+import { nativeKernelThreads } from './native/module';
 import { resolveWasmThreads, threadedWasmThreads } from './threads';
 
 interface WasmBackendView {
@@ -36,7 +37,9 @@ describe('threaded WASM backend', () => {
   it('runs the number of threads asked for and logs it', () => {
     expect(tf.getBackend()).toBe('wasm');
     expect(threadedWasmThreads()).toBe(2);
-    expect(getThreadsCount()).toBe(2);
+    // gensynth's kernel module computes on 2 threads; XNNPACK keeps 1 for the small kernels.
+    expect(nativeKernelThreads(tf.backend())).toBe(2);
+    expect(getThreadsCount()).toBe(1);
     expect(lines).toContain("info backend: using wasm (tfjs 'wasm', 2 thread(s))");
   });
 
@@ -116,12 +119,14 @@ describe('threaded WASM backend', () => {
     const script = [
       hook,
       `const { initBackend } = require(${JSON.stringify(path.join(__dirname, '../../backend.ts'))});`,
+      `const { nativeKernelThreads } = require(${JSON.stringify(path.join(__dirname, 'native/module.ts'))});`,
       'const { silentLogger } = require(${LOGGER});',
       "const tf = require('@tensorflow/tfjs-core'); const wasm = require('@tensorflow/tfjs-backend-wasm');",
       'initBackend({ force: "wasm", threads: 2, logger: silentLogger }).then(() => {',
-      '  const x = tf.ones([4, 8, 8, 3]); const w = tf.variable(tf.ones([3, 3, 3, 8]));',
+      // Large enough (2.4M multiply-adds) that the kernel threads share each call.
+      '  const x = tf.ones([8, 16, 16, 8]); const w = tf.variable(tf.ones([3, 3, 8, 16]));',
       '  for (let i = 0; i < 3; i++) tf.dispose(tf.variableGrads(() => tf.sum(tf.conv2d(x, w, 1, "same"))));',
-      '  process.stdout.write(`threads ${wasm.getThreadsCount()}\\n`);',
+      '  process.stdout.write(`threads ${nativeKernelThreads(tf.backend())} xnnpack ${wasm.getThreadsCount()}\\n`);',
       '});',
     ]
       .join('\n')
@@ -134,7 +139,7 @@ describe('threaded WASM backend', () => {
     });
     expect(child.error).toBeUndefined(); // a timeout (a worker keeping it alive) sets this
     expect(child.stderr).toBe('');
-    expect(child.stdout).toBe('threads 2\n');
+    expect(child.stdout).toBe('threads 2 xnnpack 1\n');
     expect(child.status).toBe(0);
   });
 });
@@ -143,10 +148,18 @@ describe('threaded WASM backend after tf.engine().reset()', () => {
   it('starts a fresh threaded module when tfjs creates the backend again', async () => {
     tf.engine().reset(); // disposes the backend, whose dispose() ends the module's threads
     await initBackend({ force: 'wasm', threads: 2, logger: silentLogger });
-    expect(getThreadsCount()).toBe(2);
+    expect(nativeKernelThreads(tf.backend())).toBe(2);
     const x = tf.ones([2, 6, 6, 3]) as tf.Tensor4D;
     const y = tf.conv2d(x, tf.ones([3, 3, 3, 2]) as tf.Tensor4D, 1, 'valid');
     expect(Array.from(await y.data())).toEqual(new Array(2 * 4 * 4 * 2).fill(27));
+    // A call big enough for both kernel threads: every output is the sum of 3 * 3 * 8 ones.
+    const big = tf.conv2d(
+      tf.ones([8, 16, 16, 8]) as tf.Tensor4D,
+      tf.ones([3, 3, 8, 16]) as tf.Tensor4D,
+      1,
+      'valid',
+    );
+    expect(new Set(await big.data())).toEqual(new Set([72]));
   });
 });
 

@@ -31,7 +31,13 @@ export interface NativeKernels {
   conv2d_forward(...args: number[]): void;
   /** (dy, wp, zeros, dx, B, H, W, Ci, Ho, Wo, Co, kh, kw, sh, sw, dh, dw, pt, pl, r0, r1) */
   conv2d_backprop_input(...args: number[]): void;
+  /** (a, bp, bias, out, M, K, N, relu, m0, m1) */
+  matmul(...args: number[]): void;
   tanh_f32(x: number, out: number, n: number): void;
+  pad_channels(src: number, dst: number, pixels: number, channels: number, padded: number): void;
+  crop_channels(src: number, dst: number, pixels: number, padded: number, channels: number): void;
+  pad_channels(src: number, dst: number, pixels: number, channels: number, padded: number): void;
+  crop_channels(src: number, dst: number, pixels: number, padded: number, channels: number): void;
   leaky_relu_f32(x: number, out: number, n: number, alpha: number): void;
   /** (x, mean, variance, scale, offset, factor, out, rows, channels, epsilon); 0 = no scale/offset */
   batch_norm_f32(...args: number[]): void;
@@ -72,6 +78,7 @@ interface BackendWithModule {
 
 const instances = new WeakMap<WasmMemory, NativeKernels | null>();
 const pools = new WeakMap<WasmMemory, KernelPool>();
+const livePools: KernelPool[] = [];
 const compiled: { plain?: WasmModule; shared?: WasmModule } = {};
 let disabled = typeof process !== 'undefined' && process.env?.GENSYNTH_WASM_NATIVE === '0';
 
@@ -143,7 +150,14 @@ export async function prepareNativeKernels(backend: object): Promise<boolean> {
   if (variant === 'shared' && threads > 1 && !pools.has(memory)) {
     try {
       const pool = await KernelPool.start(compiled.shared!, memory, threads);
-      if (pool !== undefined) pools.set(memory, pool);
+      if (pool !== undefined) {
+        // One 'wasm' backend runs at a time: a new memory means the old backend was disposed
+        // (tf.engine().reset()), so its pool's workers can go.
+        for (const old of livePools) old.stop();
+        livePools.length = 0;
+        livePools.push(pool);
+        pools.set(memory, pool);
+      }
     } catch {
       // One thread: the kernels still run, on the calling thread.
     }

@@ -27,6 +27,7 @@ export const PARALLEL_EXPORTS = [
   'conv2d_filter_grad',
   'conv2d_forward',
   'conv2d_backprop_input',
+  'matmul',
 ] as const;
 type ParallelExport = (typeof PARALLEL_EXPORTS)[number];
 
@@ -130,6 +131,16 @@ export class KernelPool {
     }
     for (const w of workers) w.unref();
     return new KernelPool(workers, control, args);
+  }
+
+  /** End the workers (they exit after their current call). */
+  stop(): void {
+    for (let p = 0; p < this.workers.length; p++) {
+      const slot = new Int32Array(this.control.buffer, p * SLOT_INTS * 4, SLOT_INTS);
+      Atomics.store(slot, SEQ, -1);
+      Atomics.notify(slot, SEQ);
+      this.alive[p] = false;
+    }
   }
 
   /**
