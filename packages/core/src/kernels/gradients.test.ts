@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initTestBackends, seededValues } from './testing';
 import type { TestBackend } from './testing';
-import { leakyReluGradConfig } from './gradients';
+import { leakyReluGradConfig, meanGradConfig, sumGradConfig } from './gradients';
 
 beforeAll(initTestBackends);
 
@@ -49,4 +49,49 @@ describe('LeakyRelu gradient', () => {
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
   });
+});
+
+describe('Sum and Mean gradients', () => {
+  it('are the ones gensynth registers', () => {
+    expect(tf.getGradient('Sum')).toBe(sumGradConfig);
+    expect(tf.getGradient('Mean')).toBe(meanGradConfig);
+  });
+
+  it.each<TestBackend>(['cpu', 'wasm'])(
+    'spread dy over the reduced axes exactly on %s (Mean: divided by the reduced size)',
+    async (backend) => {
+      await tf.setBackend(backend);
+      const shape = [3, 4, 5, 6];
+      const x = tf.tensor(seededValues(360, 21), shape);
+      for (const { axis, keepDims } of [
+        { axis: [0, 1, 2], keepDims: false },
+        { axis: [1], keepDims: true },
+        { axis: [-1, 0], keepDims: false },
+      ]) {
+        const reduced = tf.tidy(() => tf.sum(x, axis, keepDims));
+        const dyValues = seededValues(reduced.size, 22);
+        const dy = tf.tensor(dyValues, reduced.shape);
+        const [dSum, dMean] = tf.tidy(() => [
+          tf.grad((input) => tf.sum(input, axis, keepDims))(x, dy),
+          tf.grad((input) => tf.mean(input, axis, keepDims))(x, dy),
+        ]);
+        // By hand: element (i0, i1, i2, i3) receives dy at its index with the reduced axes at 0.
+        const axes = (axis as number[]).map((a) => (a < 0 ? a + 4 : a));
+        const n = axes.reduce((p, a) => p * shape[a]!, 1);
+        const keptShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+        const expectedSum = new Float32Array(360);
+        const expectedMean = new Float32Array(360);
+        for (let i = 0; i < 360; i++) {
+          const idx = [Math.floor(i / 120), Math.floor(i / 30) % 4, Math.floor(i / 6) % 5, i % 6];
+          const k = idx.reduce((p, v, d) => p * keptShape[d]! + (axes.includes(d) ? 0 : v), 0);
+          expectedSum[i] = dyValues[k]!;
+          expectedMean[i] = Math.fround(dyValues[k]! / n);
+        }
+        expect(Array.from(await dSum!.data())).toEqual(Array.from(expectedSum));
+        expect(Array.from(await dMean!.data())).toEqual(Array.from(expectedMean));
+        tf.dispose([reduced, dy, dSum!, dMean!]);
+      }
+      x.dispose();
+    },
+  );
 });

@@ -13,6 +13,7 @@ import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { withScope } from './composite';
 import { heapOffset, nativeKernels, runNative } from './native/module';
+import { packedFrom } from './native/packed';
 
 type Shape4 = [number, number, number, number];
 
@@ -43,7 +44,7 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
           x!.dtype === 'float32' &&
           filter!.dtype === 'float32' &&
           co % 4 === 0 &&
-          x!.shape[3]! >= 8 && // fewer input channels (an RGB input): XNNPACK is faster
+          x!.shape[3]! >= 8 && // fewer input channels (an RGB input): XNNPACK was as fast
           (activation === 'linear' || activation === 'relu') &&
           preluActivationWeights === undefined &&
           (bias === undefined || (bias.dtype === 'float32' && size(bias.shape) === co));
@@ -68,23 +69,25 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
         const y = scope.allocUninitialized(info.outShape);
         if (size(info.outShape) === 0) return y;
         const { inChannels: ci, filterHeight: kh, filterWidth: kw } = info;
-        const packed = scope.allocUninitialized([kh * kw * ci * co]); // (tap, ci, co) in co blocks
+        // (tap, ci, co) in column blocks of co
+        const wp = packedFrom(backend, filter!, 'conv2d', kh * kw * ci * co, (dst) =>
+          native.pack_weights(heapOffset(backend, filter!), dst, kh * kw, ci, co, ci * co, co, 1),
+        );
         const zeros = scope.alloc([ci]);
-        const [xp, wp, zp, yp] = [x!, packed, zeros, y].map((t) => heapOffset(backend, t));
-        native.pack_weights(heapOffset(backend, filter!), wp!, kh * kw, ci, co, ci * co, co, 1);
+        const [xp, zp, yp] = [x!, zeros, y].map((t) => heapOffset(backend, t));
         const bp = bias === undefined ? 0 : heapOffset(backend, bias);
-        const macs = size(info.outShape) * info.filterHeight * info.filterWidth * info.inChannels;
+        const macs = size(info.outShape) * kh * kw * ci;
         const rows = info.batchSize * info.outHeight;
-        runNative(backend, native, 'conv2d_forward', rows, macs, (r0, r1) => [
+        runNative(backend, native, 'conv2d_forward', rows, macs, [
           xp!,
-          wp!,
+          wp,
           bp,
           zp!,
           yp!,
           info.batchSize,
           info.inHeight,
           info.inWidth,
-          info.inChannels,
+          ci,
           info.outHeight,
           info.outWidth,
           co,
@@ -97,8 +100,6 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
           info.padInfo.top,
           info.padInfo.left,
           activation === 'relu' ? 1 : 0,
-          r0,
-          r1,
         ]);
         return y;
       });

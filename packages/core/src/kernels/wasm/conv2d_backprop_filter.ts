@@ -63,7 +63,7 @@ export function conv2dBackpropFilter(
     const b = scope.backend;
     const [xp, dyp, dwp] = [heapOffset(b, x), heapOffset(b, dy), heapOffset(b, dw)];
     const macs = info.batchSize * outHeight * outWidth * outChannels * kh * kw * inChannels;
-    runNative(b, native, 'conv2d_filter_grad', kh * kw, macs, (t0, t1) => [
+    runNative(b, native, 'conv2d_filter_grad', kh * kw, macs, [
       xp,
       dyp,
       dwp,
@@ -82,8 +82,6 @@ export function conv2dBackpropFilter(
       info.dilationWidth,
       pt,
       pl,
-      t0,
-      t1,
     ]);
     return dw;
   }

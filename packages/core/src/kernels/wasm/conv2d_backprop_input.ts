@@ -29,9 +29,10 @@
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackpropAttrs } from './conv2d_backprop_filter';
-import { type KernelScope, withScope } from './composite';
+import { KernelScope, withScope } from './composite';
 import { DerivedFilterCache } from './filter_cache';
 import { heapOffset, nativeKernels, runNative } from './native/module';
+import { packedFrom } from './native/packed';
 
 type Shape4 = [number, number, number, number];
 
@@ -131,20 +132,28 @@ export function conv2dBackpropInput(
     const b = scope.backend;
     // Channels padded to a multiple of 4 (an RGB output gets a fourth, zero filter column).
     const cp = Math.ceil(ci / 4) * 4;
-    let filter = w;
-    if (cp !== ci) {
-      filter = scope.allocUninitialized([kh, kw, cp, co]);
-      native.pad_channels(heapOffset(b, w), heapOffset(b, filter), kh * kw, ci * co, cp * co);
-    }
-    const packed = scope.allocUninitialized([kh * kw * co * cp]); // (tap, co, ci) in ci blocks
+    // (tap, co, ci) in column blocks of ci
+    const wtp = packedFrom(b, w, `backprop-input:${cp}`, kh * kw * co * cp, (dst) => {
+      if (cp === ci) {
+        native.pack_weights(heapOffset(b, w), dst, kh * kw, co, cp, cp * co, 1, co);
+        return;
+      }
+      const inner = new KernelScope(b);
+      try {
+        const padded = inner.allocUninitialized([kh, kw, cp, co]);
+        native.pad_channels(heapOffset(b, w), heapOffset(b, padded), kh * kw, ci * co, cp * co);
+        native.pack_weights(heapOffset(b, padded), dst, kh * kw, co, cp, cp * co, 1, co);
+      } finally {
+        inner.dispose();
+      }
+    });
     const zeros = scope.alloc([co]);
     const dx = scope.allocUninitialized([batchSize, inHeight, inWidth, cp]);
-    const [dyp, wtp, zp, dxp] = [dy, packed, zeros, dx].map((t) => heapOffset(b, t));
-    native.pack_weights(heapOffset(b, filter), wtp!, kh * kw, co, cp, cp * co, 1, co);
+    const [dyp, zp, dxp] = [dy, zeros, dx].map((t) => heapOffset(b, t));
     const macs = batchSize * outHeight * outWidth * co * kh * kw * cp;
-    runNative(b, native, 'conv2d_backprop_input', batchSize * inHeight, macs, (r0, r1) => [
+    runNative(b, native, 'conv2d_backprop_input', batchSize * inHeight, macs, [
       dyp!,
-      wtp!,
+      wtp,
       zp!,
       dxp!,
       batchSize,
@@ -162,8 +171,6 @@ export function conv2dBackpropInput(
       info.dilationWidth,
       info.padInfo.top,
       info.padInfo.left,
-      r0,
-      r1,
     ]);
     if (cp === ci) return dx;
     const cropped = scope.allocUninitialized(inputShape);

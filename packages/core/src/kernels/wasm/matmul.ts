@@ -18,6 +18,7 @@
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { type KernelScope, kernelUnsupported, withScope } from './composite';
 import { heapOffset, nativeKernels, runNative } from './native/module';
+import { packedFrom } from './native/packed';
 
 interface MatMulAttrs {
   transposeA: boolean;
@@ -98,27 +99,16 @@ function nativeProduct(
   if (k === 0 || m === 0 || n === 0) return undefined; // empty products: the stock kernel
   const lhs = attrs.transposeA ? swapLastTwo(scope, left!) : left!; // [.., M, K]
   const out = scope.allocUninitialized([...lhs.shape.slice(0, -2), m, n]);
-  const packed = scope.allocUninitialized([k * n]);
-  const bp = heapOffset(backend, packed);
   // element (k, n) of the right operand: [K, N] row-major, or [N, K] when transposed.
   const [ks, ns] = attrs.transposeB ? [1, k] : [n, 1];
-  native.pack_weights(heapOffset(backend, right!), bp, 1, k, n, 0, ks, ns);
+  const bp = packedFrom(backend, right!, `matmul:${attrs.transposeB}`, k * n, (dst) =>
+    native.pack_weights(heapOffset(backend, right!), dst, 1, k, n, 0, ks, ns),
+  );
   const ap = heapOffset(backend, lhs);
   const op = heapOffset(backend, out);
   const biasp = bias === undefined ? 0 : heapOffset(backend, bias);
   const relu = activation === 'relu' ? 1 : 0;
-  runNative(backend, native, 'matmul', m, m * k * n, (m0, m1) => [
-    ap,
-    bp,
-    biasp,
-    op,
-    m,
-    k,
-    n,
-    relu,
-    m0,
-    m1,
-  ]);
+  runNative(backend, native, 'matmul', m, m * k * n, [ap, bp, biasp, op, m, k, n, relu]);
   return out;
 }
 

@@ -169,8 +169,9 @@ export async function prepareNativeKernels(backend: object): Promise<boolean> {
 const PARALLEL_MIN_MACS = 2e6;
 
 /**
- * Run the kernel export `fn` over the range [0, total) (rows or taps), split across the kernel
- * threads when the call is large enough (`macs`, its multiply-adds) and threads are running.
+ * Run the kernel export `fn(...base, begin, end)` over the range [0, total) (rows or taps),
+ * shared by the kernel threads when the call is large enough (`macs`, its multiply-adds) and
+ * threads are running.
  */
 export function runNative(
   backend: object,
@@ -178,15 +179,15 @@ export function runNative(
   fn: (typeof PARALLEL_EXPORTS)[number],
   total: number,
   macs: number,
-  argsFor: (begin: number, end: number) => number[],
+  base: number[],
 ): void {
   const memory = memoryOf(backend);
   const pool = memory === undefined ? undefined : pools.get(memory);
   if (pool === undefined || macs < PARALLEL_MIN_MACS) {
-    (kernels[fn] as (...a: number[]) => void)(...argsFor(0, total));
+    (kernels[fn] as (...a: number[]) => void)(...base, 0, total);
     return;
   }
-  pool.run(kernels, fn, total, argsFor);
+  pool.run(kernels, fn, total, base);
 }
 
 /** How many threads the native kernels run on for `backend` (1 without a pool). */
