@@ -100,6 +100,35 @@ void conv2d_filter_grad(const f32 *x, const f32 *dy, f32 *dw, int B, int H, int 
             wasm_v128_store(o + 2 * Co, a20), wasm_v128_store(o + 2 * Co + 4, a21);
             wasm_v128_store(o + 3 * Co, a30), wasm_v128_store(o + 3 * Co + 4, a31);
           }
+          if (ci + 3 == Ci) {
+            /* 3 channels left (an RGB image): one pass for all three. */
+            f32 *o = tap + (long)ci * Co + co;
+            v128_t a00 = wasm_v128_load(o), a01 = wasm_v128_load(o + 4);
+            v128_t a10 = wasm_v128_load(o + Co), a11 = wasm_v128_load(o + Co + 4);
+            v128_t a20 = wasm_v128_load(o + 2 * Co), a21 = wasm_v128_load(o + 2 * Co + 4);
+            for (int oy = oy0; oy < oy1; oy++) {
+              const f32 *xp = xb + ((long)(oy * sh + ybase) * W + ox0 * sw + xbase) * Ci + ci;
+              const f32 *dp = dyb + ((long)oy * Wo + ox0) * Co + co;
+              for (int n = 0; n < nx; n++) {
+                const v128_t d0 = wasm_v128_load(dp), d1 = wasm_v128_load(dp + 4);
+                v128_t s = wasm_v128_load32_splat(xp);
+                a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(s, d0));
+                a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(s, d1));
+                s = wasm_v128_load32_splat(xp + 1);
+                a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(s, d0));
+                a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(s, d1));
+                s = wasm_v128_load32_splat(xp + 2);
+                a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(s, d0));
+                a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(s, d1));
+                xp += xs;
+                dp += Co;
+              }
+            }
+            wasm_v128_store(o, a00), wasm_v128_store(o + 4, a01);
+            wasm_v128_store(o + Co, a10), wasm_v128_store(o + Co + 4, a11);
+            wasm_v128_store(o + 2 * Co, a20), wasm_v128_store(o + 2 * Co + 4, a21);
+            ci += 3;
+          }
           for (; ci < Ci; ci++) {
             f32 *o = tap + (long)ci * Co + co;
             v128_t a0 = wasm_v128_load(o), a1 = wasm_v128_load(o + 4);
@@ -496,27 +525,47 @@ void conv2d_backprop_input(const f32 *dy, const f32 *wp, const f32 *zeros, f32 *
     ((P) < np && ox_ >= 0 && ox_ < Wo) ? dyrow + (long)ox_ * Co : zeros;          \
   })
 #define DXPTR(P) (dxr + (long)(px + sw * (q + (P))) * Ci + ci)
+/* The taps that reach dx row iy and phase px. Without dilation they are i = i0 + sh*m (dy row
+ * oyq - m) and j = j0 + sw*mj (dy columns from oxq - mj), found once per row and phase: no
+ * division in the loops over pixels. With dilation each tap is tested. */
 #define TAPS(STEP, WIDTH)                                                          \
-  for (int i = 0; i < kh; i++) {                                                  \
-    const int t = iy + pt - i * dh;                                               \
-    if (t < 0 || t % sh != 0 || t / sh >= Ho) continue;                           \
-    const f32 *dyrow = dy + ((long)b * Ho + t / sh) * Wo * Co;                    \
-    for (int j = 0; j < kw; j++) {                                                \
-      const int u = px + pl - j * dwl;                                            \
-      if (((u % sw) + sw) % sw != 0) continue;                                    \
-      const int oxbase = u / sw;                                                  \
-      STEP(DYPTR(0), DYPTR(1), DYPTR(2), DYPTR(3), wb + (long)(i * kw + j) * Co * (WIDTH), \
-           Co, WIDTH);                                                            \
+  if (unit) {                                                                     \
+    for (int i = i0, m = 0; i < kh; i += sh, m++) {                               \
+      const int oy = oyq - m;                                                     \
+      if (oy < 0) break;                                                          \
+      if (oy >= Ho) continue;                                                     \
+      const f32 *dyrow = dy + ((long)b * Ho + oy) * Wo * Co;                      \
+      for (int j = j0, mj = 0; j < kw; j += sw, mj++) {                           \
+        const int oxbase = oxq - mj;                                              \
+        STEP(DYPTR(0), DYPTR(1), DYPTR(2), DYPTR(3),                              \
+             wb + (long)(i * kw + j) * Co * (WIDTH), Co, WIDTH);                  \
+      }                                                                           \
+    }                                                                             \
+  } else {                                                                        \
+    for (int i = 0; i < kh; i++) {                                                \
+      const int t = iy + pt - i * dh;                                             \
+      if (t < 0 || t % sh != 0 || t / sh >= Ho) continue;                         \
+      const f32 *dyrow = dy + ((long)b * Ho + t / sh) * Wo * Co;                  \
+      for (int j = 0; j < kw; j++) {                                              \
+        const int u = px + pl - j * dwl;                                          \
+        if (((u % sw) + sw) % sw != 0) continue;                                  \
+        const int oxbase = u / sw;                                                \
+        STEP(DYPTR(0), DYPTR(1), DYPTR(2), DYPTR(3),                              \
+             wb + (long)(i * kw + j) * Co * (WIDTH), Co, WIDTH);                  \
+      }                                                                           \
     }                                                                             \
   }
+  const int unit = dh == 1 && dwl == 1;
   int ci = 0;
   for (; ci + 8 <= Ci || ci + 4 <= Ci; ci += (ci + 8 <= Ci ? 8 : 4)) {
     const int wide = ci + 8 <= Ci;
     const f32 *wb = wp + (long)ci * tk;
     for (int r = r0; r < r1; r++) {
       const int b = r / H, iy = r - b * H;
+      const int i0 = (iy + pt) % sh, oyq = (iy + pt - i0) / sh;
       f32 *dxr = dx + (long)r * W * Ci;
       for (int px = 0; px < sw && px < W; px++) {
+        const int j0 = (px + pl) % sw, oxq = (px + pl - j0) / sw;
         const int nq = (W - px + sw - 1) / sw;
         for (int q = 0; q < nq; q += 4) {
           const int np = min_i(4, nq - q);
@@ -649,4 +698,98 @@ void crop_channels(const f32 *src, f32 *dst, int P, int Cp, int C) {
     src += Cp;
     dst += C;
   }
+}
+
+/*
+ * xp [B, Hp, Wp, Cp] = x [B, H, W, C] placed at row pt and column pl of a zero image, channels
+ * padded with zeros to Cp (rows and columns of x beyond Hp - pt and Wp - pl are left out).
+ */
+EXPORT(pad_spatial)
+void pad_spatial(const f32 *x, f32 *xp, int B, int H, int W, int C, int Hp, int Wp, int Cp, int pt,
+                 int pl) {
+  for (int b = 0; b < B; b++) {
+    for (int yy = 0; yy < Hp; yy++) {
+      const int iy = yy - pt;
+      f32 *row = xp + (((long)b * Hp + yy) * Wp) * Cp;
+      if (iy < 0 || iy >= H) {
+        for (long k = 0; k < (long)Wp * Cp; k++) row[k] = 0.0f;
+        continue;
+      }
+      const f32 *src = x + (((long)b * H + iy) * W) * C;
+      for (int xx = 0; xx < Wp; xx++) {
+        const int ix = xx - pl;
+        f32 *px = row + (long)xx * Cp;
+        int c = 0;
+        if (ix >= 0 && ix < W)
+          for (; c < C; c++) px[c] = src[(long)ix * C + c];
+        for (; c < Cp; c++) px[c] = 0.0f;
+      }
+    }
+  }
+}
+
+/*
+ * The convolution of conv2d_forward for few input channels (an RGB or grey image), without
+ * dilation, on xp = x zero-padded by pad_spatial: a filter row i then reads kw * Cp contiguous
+ * values per output pixel, so the inner loop runs over K = kw * Cp values (16 for RGB in a 4x4
+ * filter) instead of Cp per tap. wp is the filter [kh, kw, Cp, Co] packed by pack_weights with
+ * T = kh, K = kw * Cp, N = Co. Co must be a multiple of 4. Rows r = b * Ho + oy in [r0, r1).
+ */
+EXPORT(conv2d_forward_padded)
+void conv2d_forward_padded(const f32 *xp, const f32 *wp, const f32 *bias, f32 *y, int B, int Hp,
+                           int Wp, int Cp, int Ho, int Wo, int Co, int kh, int kw, int sh, int sw,
+                           int relu, int r0, int r1) {
+  (void)B;
+  const v128_t z = wasm_f32x4_splat(0.0f);
+  const int K = kw * Cp;
+  const long tk = (long)kh * K;
+#define PPTR(P) (xrow + (long)((ox + min_i((P), np - 1)) * sw) * Cp)
+#define YPTR(P) (yr + (long)(ox + (P)) * Co + co)
+  int co = 0;
+  for (; co + 8 <= Co || co + 4 <= Co; co += (co + 8 <= Co ? 8 : 4)) {
+    const int wide = co + 8 <= Co;
+    const f32 *wb = wp + (long)co * tk;
+    const v128_t c0 = bias ? wasm_v128_load(bias + co) : z;
+    const v128_t c1 = bias && wide ? wasm_v128_load(bias + co + 4) : z;
+    for (int r = r0; r < r1; r++) {
+      const int b = r / Ho, oy = r - b * Ho;
+      f32 *yr = y + (long)r * Wo * Co;
+      for (int ox = 0; ox < Wo; ox += 4) {
+        const int np = min_i(4, Wo - ox);
+        if (wide) {
+          DECL8(z);
+          for (int i = 0; i < kh; i++) {
+            const f32 *xrow = xp + (((long)b * Hp + oy * sh + i) * Wp) * Cp;
+            STEP8(PPTR(0), PPTR(1), PPTR(2), PPTR(3), wb + (long)i * K * 8, K, 8);
+          }
+          a00 = wasm_f32x4_add(a00, c0), a01 = wasm_f32x4_add(a01, c1);
+          a10 = wasm_f32x4_add(a10, c0), a11 = wasm_f32x4_add(a11, c1);
+          a20 = wasm_f32x4_add(a20, c0), a21 = wasm_f32x4_add(a21, c1);
+          a30 = wasm_f32x4_add(a30, c0), a31 = wasm_f32x4_add(a31, c1);
+          if (relu) {
+            a00 = wasm_f32x4_max(a00, z), a01 = wasm_f32x4_max(a01, z);
+            a10 = wasm_f32x4_max(a10, z), a11 = wasm_f32x4_max(a11, z);
+            a20 = wasm_f32x4_max(a20, z), a21 = wasm_f32x4_max(a21, z);
+            a30 = wasm_f32x4_max(a30, z), a31 = wasm_f32x4_max(a31, z);
+          }
+          STORE8(np, YPTR);
+        } else {
+          DECL4(z);
+          for (int i = 0; i < kh; i++) {
+            const f32 *xrow = xp + (((long)b * Hp + oy * sh + i) * Wp) * Cp;
+            STEP4(PPTR(0), PPTR(1), PPTR(2), PPTR(3), wb + (long)i * K * 4, K, 4);
+          }
+          a00 = wasm_f32x4_add(a00, c0), a10 = wasm_f32x4_add(a10, c0);
+          a20 = wasm_f32x4_add(a20, c0), a30 = wasm_f32x4_add(a30, c0);
+          if (relu) {
+            a00 = wasm_f32x4_max(a00, z), a10 = wasm_f32x4_max(a10, z);
+            a20 = wasm_f32x4_max(a20, z), a30 = wasm_f32x4_max(a30, z);
+          }
+          STORE4(np, YPTR);
+        }
+      }
+    }
+  }
+#undef PPTR
+#undef YPTR
 }

@@ -31,6 +31,10 @@ export interface NativeKernels {
   conv2d_forward(...args: number[]): void;
   /** (dy, wp, zeros, dx, B, H, W, Ci, Ho, Wo, Co, kh, kw, sh, sw, dh, dw, pt, pl, r0, r1) */
   conv2d_backprop_input(...args: number[]): void;
+  /** (xp, wp, bias, y, B, Hp, Wp, Cp, Ho, Wo, Co, kh, kw, sh, sw, relu, r0, r1) */
+  conv2d_forward_padded(...args: number[]): void;
+  /** (x, xp, B, H, W, C, Hp, Wp, Cp, pt, pl) */
+  pad_spatial(...args: number[]): void;
   /** (a, bp, bias, out, M, K, N, relu, m0, m1) */
   matmul(...args: number[]): void;
   tanh_f32(x: number, out: number, n: number): void;
