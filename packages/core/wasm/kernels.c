@@ -793,3 +793,55 @@ void conv2d_forward_padded(const f32 *xp, const f32 *wp, const f32 *bias, f32 *y
 #undef PPTR
 #undef YPTR
 }
+
+/*
+ * Element-wise a op b (op: 0 add, 1 subtract, 2 multiply, 3 divide) in float32, with the
+ * broadcasts of bias and normalisation arithmetic in channels-last tensors:
+ *   mode 0: a and b [R * C]                 mode 1: a [R, C], b [C] (repeated over rows)
+ *   mode 2: a [C] (repeated), b [R, C]      mode 3: a [R * C], b one value
+ *   mode 4: a one value, b [R * C]
+ * out [R * C] may alias a or b.
+ */
+#define BINARY_LOOPS(VOP, SOP)                                                        \
+  do {                                                                               \
+    const long n = (long)R * C;                                                      \
+    if (mode == 0 || mode == 3 || mode == 4) {                                       \
+      const v128_t as = wasm_v128_load32_splat(a), bs = wasm_v128_load32_splat(b);   \
+      const f32 a0 = a[0], b0 = b[0];                                                \
+      long k = 0;                                                                    \
+      for (; k + 4 <= n; k += 4) {                                                   \
+        const v128_t x = mode == 4 ? as : wasm_v128_load(a + k);                     \
+        const v128_t y = mode == 3 ? bs : wasm_v128_load(b + k);                     \
+        wasm_v128_store(out + k, VOP(x, y));                                         \
+      }                                                                              \
+      for (; k < n; k++) {                                                           \
+        const f32 x = mode == 4 ? a0 : a[k], y = mode == 3 ? b0 : b[k];              \
+        out[k] = SOP(x, y);                                                          \
+      }                                                                              \
+    } else {                                                                         \
+      for (int r = 0; r < R; r++) {                                                  \
+        const f32 *ar = mode == 1 ? a + (long)r * C : a;                             \
+        const f32 *br = mode == 2 ? b + (long)r * C : b;                             \
+        f32 *orow = out + (long)r * C;                                               \
+        int c = 0;                                                                   \
+        for (; c + 4 <= C; c += 4)                                                   \
+          wasm_v128_store(orow + c, VOP(wasm_v128_load(ar + c), wasm_v128_load(br + c))); \
+        for (; c < C; c++) orow[c] = SOP(ar[c], br[c]);                              \
+      }                                                                              \
+    }                                                                                \
+  } while (0)
+
+#define S_ADD(x, y) ((x) + (y))
+#define S_SUB(x, y) ((x) - (y))
+#define S_MUL(x, y) ((x) * (y))
+#define S_DIV(x, y) ((x) / (y))
+
+EXPORT(binary_f32)
+void binary_f32(const f32 *a, const f32 *b, f32 *out, int R, int C, int op, int mode) {
+  switch (op) {
+    case 0: BINARY_LOOPS(wasm_f32x4_add, S_ADD); break;
+    case 1: BINARY_LOOPS(wasm_f32x4_sub, S_SUB); break;
+    case 2: BINARY_LOOPS(wasm_f32x4_mul, S_MUL); break;
+    default: BINARY_LOOPS(wasm_f32x4_div, S_DIV); break;
+  }
+}

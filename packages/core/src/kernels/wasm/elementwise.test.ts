@@ -54,6 +54,23 @@ describe('LeakyRelu and Identity on wasm', () => {
   });
 });
 
+describe('Cast on wasm', () => {
+  it('shares data for the same dtype and converts otherwise', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory();
+    const x = tf.tensor1d([1.5, -2.25, 3]);
+    const same = tf.cast(x, 'float32');
+    const ints = tf.cast(x, 'int32');
+    const back = tf.cast(tf.tensor1d([1, 0, 2], 'int32'), 'bool');
+    x.dispose();
+    expect(Array.from(await same.data())).toEqual([1.5, -2.25, 3]);
+    expect(Array.from(await ints.data())).toEqual([1, -2, 3]);
+    expect(Array.from(await back.data())).toEqual([1, 0, 1]);
+    tf.dispose([same, ints, back]);
+    expect(tf.memory().numTensors).toBe(before.numTensors + 1); // the int32 input of `back`
+  });
+});
+
 describe('FusedBatchNorm on wasm', () => {
   it('normalises by hand and matches cpu with and without scale and offset', async () => {
     await tf.setBackend('wasm');

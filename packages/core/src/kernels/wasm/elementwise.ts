@@ -10,7 +10,7 @@
  * slope computes the same function in about half the stock time. Non-float inputs go to the
  * stock kernel.
  *
- * `Identity`: see below.
+ * `Identity` and same-dtype `Cast`: see below.
  *
  * (JavaScript loops over WASM heap views were tried for Greater and Select, LeakyReLU's gradient,
  * and ran slower than the stock kernels, ~8 ns per element.)
@@ -61,6 +61,35 @@ export const identityConfig: KernelConfig = {
     if (x.dtype === 'string')
       return stockWasmKernel('Identity')!.kernelFunc({ inputs, backend, attrs: {} });
     (backend as unknown as WasmBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  },
+};
+
+/**
+ * `Cast` to the dtype a tensor already has shares its data, as `Identity` does; the stock kernel
+ * copied it. tfjs-core casts float32 to float32 in every ReLU gradient and in `tf.moments`.
+ * Cast to bool is fixed: the stock kernel copied the numbers, so 2 or 0.5 stayed 2 or 0 instead
+ * of becoming true (1), as on the CPU backend.
+ */
+export const castConfig: KernelConfig = {
+  kernelName: 'Cast',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const x = inputs.x!;
+    const { dtype } = attrs as { dtype: string };
+    const wasm = backend as unknown as WasmBackend;
+    if (dtype === 'bool' && (x.dtype === 'float32' || x.dtype === 'int32')) {
+      // The stock kernel copies the numbers into the bool buffer (2 stays 2); a bool is x != 0.
+      const out = wasm.makeOutput(x.shape, 'bool');
+      const src = wasm.typedArrayFromHeap(x);
+      const dst = wasm.typedArrayFromHeap(out);
+      for (let i = 0; i < src.length; i++) dst[i] = src[i] !== 0 ? 1 : 0;
+      return out;
+    }
+    if (dtype !== x.dtype || x.dtype === 'string' || x.dtype === 'complex64') {
+      return stockWasmKernel('Cast')!.kernelFunc({ inputs, backend, attrs: attrs ?? {} });
+    }
+    wasm.incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   },
 };

@@ -275,3 +275,23 @@ describe('_FusedMatMul with a bias on a batch of matrices on wasm', () => {
     tf.dispose(Object.values(tensors));
   });
 });
+
+describe('Cast to bool', () => {
+  it('gives true for every non-zero value, as the CPU backend does', async () => {
+    const { wasm, cpu } = await onBothBackends(() => [
+      tf.cast(tf.tensor1d([2, 0, -3, 1], 'int32'), 'bool'),
+      tf.cast(tf.tensor1d([0.5, 0, -0, NaN, -7]), 'bool'),
+    ]);
+    expect(Array.from(wasm[0]!.values)).toEqual([1, 0, 1, 1]);
+    expect(Array.from(wasm[1]!.values)).toEqual([1, 0, 0, 1, 1]);
+    wasm.forEach((r, i) => expect(Array.from(r.values)).toEqual(Array.from(cpu[i]!.values)));
+  });
+
+  it('replaces a stock kernel that copies the numbers into the bool buffer', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor1d([2, 0, -3], 'int32');
+    const stock = runStockKernel(stockWasmKernel('Cast'), { x }, { dtype: 'bool' });
+    expect(Array.from(stock.values)).toEqual([2, 0, 253]); // -3 as a byte
+    x.dispose();
+  });
+});

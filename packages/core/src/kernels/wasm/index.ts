@@ -8,7 +8,8 @@
  *           BatchMatMul and _FusedMatMul with a transposed operand, Tile, Slice, LeakyRelu,
  *           Sum and Mean over leading axes, Tanh, Conv2D and FusedConv2D (XNNPACK repacks
  *           the filter on every new weights tensor: gensynth's direct SIMD convolution),
- *           FusedBatchNorm, Identity (copied its input).
+ *           FusedBatchNorm, Identity and same-dtype Cast (copied their input), Add, Sub, Multiply and RealDiv (each
+ *           call went through XNNPACK's thread pool).
  * Wrong:    MaxPoolGrad (drops windows whose values are all negative), OneHot with dtype float32
  *           (writes int32 bit patterns), ResizeBilinearGrad (ignores halfPixelCenters).
  * Also replaces slow gradients (global, same values): see `../gradients.ts`.
@@ -25,7 +26,8 @@ import { conv2dBackpropFilterConfig } from './conv2d_backprop_filter';
 import { conv2dBackpropInputConfig } from './conv2d_backprop_input';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise';
 import { fusedBatchNormConfig } from './batch_norm';
-import { identityConfig, leakyReluConfig, tanhConfig } from './elementwise';
+import { addConfig, multiplyConfig, realDivConfig, subConfig } from './binary';
+import { castConfig, identityConfig, leakyReluConfig, tanhConfig } from './elementwise';
 import { oneHotConfig } from './one_hot';
 import { maxPoolGradConfig } from './pool';
 import { resizeBilinearGradConfig, resizeNearestNeighborGradConfig } from './resize';
@@ -60,7 +62,12 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = Object.freeze([
   meanConfig,
   tanhConfig,
   identityConfig,
+  castConfig,
   fusedBatchNormConfig,
+  addConfig,
+  subConfig,
+  multiplyConfig,
+  realDivConfig,
   adamUpdateWasmConfig,
 ]);
 

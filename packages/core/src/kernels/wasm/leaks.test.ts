@@ -72,7 +72,12 @@ function kernelCalls(): Record<string, Call> {
     Sum: () => tf.sum(x8, [0, 1, 2]),
     Mean: () => tf.mean(x8, [0, 1]),
     Tanh: () => tf.tanh(x8),
+    Add: () => tf.add(x8, mean8),
+    Sub: () => tf.sub(mean8, x8),
+    Multiply: () => tf.mul(x8, x8),
+    RealDiv: () => tf.div(x8, var8),
     Identity: () => e.runKernel('Identity', { x: x8 }) as tf.Tensor,
+    Cast: () => [tf.cast(x8, 'float32'), tf.cast(ids, 'float32'), tf.cast(x8, 'int32')],
     FusedBatchNorm: () => tf.batchNorm(x8, mean8, var8, offset8, undefined, 1e-3),
     GensynthAdamUpdate: () =>
       e.runKernel('GensynthAdamUpdate', adam, {

@@ -38,6 +38,8 @@ export interface NativeKernels {
   /** (a, bp, bias, out, M, K, N, relu, m0, m1) */
   matmul(...args: number[]): void;
   tanh_f32(x: number, out: number, n: number): void;
+  /** (a, b, out, rows, cols, op, mode): see binary_f32 */
+  binary_f32(...args: number[]): void;
   pad_channels(src: number, dst: number, pixels: number, channels: number, padded: number): void;
   crop_channels(src: number, dst: number, pixels: number, padded: number, channels: number): void;
   pad_channels(src: number, dst: number, pixels: number, channels: number, padded: number): void;

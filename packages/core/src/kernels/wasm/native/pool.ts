@@ -29,7 +29,7 @@ const FN = 3;
 const NARGS = 4;
 const CALL_INTS = 8;
 const MAX_ARGS = 32;
-const CHUNKS_PER_THREAD = 4;
+const CHUNKS_PER_THREAD = 8;
 const WAIT_SLICE_MS = 1000;
 const SPIN_MS = 2;
 
