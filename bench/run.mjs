@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Run gensynth's benchmarks one after another (`npm run bench` builds the packages first).
 //
-//   node bench/run.mjs [dcgan32] [decode] [fid] [-- ARGS for each benchmark]
+//   node bench/run.mjs [dcgan32] [conv] [decode] [fid] [-- ARGS for each benchmark]
 //
 // With no names, runs every benchmark whose script exists. Each one runs in its own Node process
 // (a benchmark picks its tfjs backend once per process) and prints its own table; see
@@ -15,6 +15,7 @@ const BENCH_DIR = path.dirname(new URL(import.meta.url).pathname);
 /** Known benchmarks in run order; a missing script is skipped with a note. */
 const BENCHMARKS = Object.freeze([
   { name: 'dcgan32', script: 'dcgan32.mjs', what: 'DCGAN-32 training step vs PyTorch/TensorFlow' },
+  { name: 'conv', script: 'conv-kernels.mjs', what: "DCGAN-32's convolution kernels, one by one" },
   { name: 'decode', script: 'decode.mjs', what: 'image decoding and resizing vs torchvision' },
   { name: 'fid', script: 'fid.mjs', what: 'FID linear algebra vs numpy/scipy' },
 ]);

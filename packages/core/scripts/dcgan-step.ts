@@ -11,6 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../src/backend';
 import { silentLogger } from '../src/logger';
 import { WASM_TRAINING_KERNELS, stockWasmKernel } from '../src/kernels/wasm';
+import { ReplayableAdamOptimizer } from '../src/optimizers';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -99,8 +100,9 @@ async function main(): Promise<void> {
   }
   const g = generator();
   const d = discriminator();
-  const optG = tf.train.adam(2e-4, 0.5);
-  const optD = tf.train.adam(2e-4, 0.5);
+  // gensynth's Adam (fused update); the baseline keeps tfjs's own.
+  const optG = baseline ? tf.train.adam(2e-4, 0.5) : new ReplayableAdamOptimizer(2e-4, 0.5, 0.999);
+  const optD = baseline ? tf.train.adam(2e-4, 0.5) : new ReplayableAdamOptimizer(2e-4, 0.5, 0.999);
   const gVars = g.trainableWeights.map((w) => w.read() as tf.Variable);
   const dVars = d.trainableWeights.map((w) => w.read() as tf.Variable);
   const real = tf.randomUniform([batch, 32, 32, 3], -1, 1, 'float32', 3);

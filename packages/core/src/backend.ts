@@ -192,7 +192,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       const ok = await tf.setBackend(tfBackend);
       if (!ok) throw new Error(`tf.setBackend('${tfBackend}') returned false`);
       await tf.ready();
-      if (tfBackend === 'wasm' && !(await prepareNativeKernels(tf.backend()))) {
+      const warn = (message: string) => logger.warn(message);
+      if (tfBackend === 'wasm' && !(await prepareNativeKernels(tf.backend(), warn))) {
         logger.debug("backend: gensynth's SIMD kernel module is off; using composite kernels");
       }
       const why = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');

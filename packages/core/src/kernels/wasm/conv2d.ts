@@ -5,15 +5,15 @@
  * The stock kernels run XNNPACK, which packs the filter whenever it meets a new weights tensor,
  * i.e. once per training step and layer, and hands every call to its own thread pool. The
  * direct kernel packs the HWIO filter itself in one pass (once per weights tensor, see
- * `native/packed.ts`). It covers NHWC float32 with a multiple of 4 output channels, any stride,
- * padding and dilation (fewer than 8 input channels: no dilation), and a bias of one value per
- * channel with a linear or ReLU activation; everything else (NCHW, other activations, PReLU
+ * `native/packed.ts`). It covers NHWC float32 with 8 or more input channels and a multiple of 4
+ * output channels, any stride, padding and dilation, and a bias of one value per channel with a
+ * linear or ReLU activation; everything else (an RGB input, NCHW, other activations, PReLU
  * weights) goes to the stock kernels.
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelScope, withScope } from './composite';
-import { type NativeKernels, heapOffset, nativeKernels, runNative } from './native/module';
+import { withScope } from './composite';
+import { heapOffset, nativeKernels, runNative } from './native/module';
 import { packedFrom } from './native/packed';
 
 type Shape4 = [number, number, number, number];
@@ -30,88 +30,6 @@ interface ConvAttrs {
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-/**
- * Few input channels (an RGB or grey image, fewer than 8): the input is zero-padded in space and
- * to a multiple of 4 channels once, so that each filter row reads kw * Cp contiguous values
- * (`conv2d_forward_padded`); with Cp values per tap the per-tap overhead dominated.
- */
-function fewChannels(
-  scope: KernelScope,
-  native: NativeKernels,
-  x: TensorInfo,
-  filter: TensorInfo,
-  bp: number,
-  relu: number,
-  y: TensorInfo,
-  info: backend_util.Conv2DInfo,
-): TensorInfo {
-  const backend = scope.backend;
-  const {
-    batchSize,
-    inHeight,
-    inWidth,
-    inChannels: ci,
-    outHeight,
-    outWidth,
-    outChannels: co,
-  } = info;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const cp = Math.ceil(ci / 4) * 4;
-  const hp = (outHeight - 1) * sh + kh;
-  const wp = (outWidth - 1) * sw + kw;
-  const padded = scope.allocUninitialized([batchSize, hp, wp, cp]);
-  native.pad_spatial(
-    heapOffset(backend, x),
-    heapOffset(backend, padded),
-    batchSize,
-    inHeight,
-    inWidth,
-    ci,
-    hp,
-    wp,
-    cp,
-    info.padInfo.top,
-    info.padInfo.left,
-  );
-  // filter [kh, kw, cp, co] (zero channels added), as kh blocks of (kw * cp) x co
-  const packed = packedFrom(backend, filter, `conv2d-rows:${cp}`, kh * kw * cp * co, (dst) => {
-    const inner = new KernelScope(backend);
-    try {
-      const wide = inner.allocUninitialized([kh, kw, cp, co]);
-      native.pad_channels(
-        heapOffset(backend, filter),
-        heapOffset(backend, wide),
-        kh * kw,
-        ci * co,
-        cp * co,
-      );
-      native.pack_weights(heapOffset(backend, wide), dst, kh, kw * cp, co, kw * cp * co, co, 1);
-    } finally {
-      inner.dispose();
-    }
-  });
-  const macs = batchSize * outHeight * outWidth * co * kh * kw * cp;
-  runNative(backend, native, 'conv2d_forward_padded', batchSize * outHeight, macs, [
-    heapOffset(backend, padded),
-    packed,
-    bp,
-    heapOffset(backend, y),
-    batchSize,
-    hp,
-    wp,
-    cp,
-    outHeight,
-    outWidth,
-    co,
-    kh,
-    kw,
-    sh,
-    sw,
-    relu,
-  ]);
-  return y;
-}
-
 function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
   return {
     kernelName,
@@ -127,6 +45,9 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
           x!.dtype === 'float32' &&
           filter!.dtype === 'float32' &&
           co % 4 === 0 &&
+          // Fewer input channels (an RGB image): XNNPACK's kernel on one thread was faster than
+          // this one on two (bench/conv-kernels.mjs; PROFILE.md).
+          x!.shape[3]! >= 8 &&
           (activation === 'linear' || activation === 'relu') &&
           preluActivationWeights === undefined &&
           (bias === undefined || (bias.dtype === 'float32' && size(bias.shape) === co));
@@ -153,16 +74,6 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
         const { inChannels: ci, filterHeight: kh, filterWidth: kw } = info;
         const bp = bias === undefined ? 0 : heapOffset(backend, bias);
         const relu = activation === 'relu' ? 1 : 0;
-        if (ci < 8) {
-          if (info.dilationHeight !== 1 || info.dilationWidth !== 1) {
-            return scope.runStock(
-              kernelName,
-              inputs as Record<string, TensorInfo>,
-              attrs as NamedAttrMap,
-            );
-          }
-          return fewChannels(scope, native, x!, filter!, bp, relu, y, info);
-        }
         // (tap, ci, co) in column blocks of co
         const wp = packedFrom(backend, filter!, 'conv2d', kh * kw * ci * co, (dst) =>
           native.pack_weights(heapOffset(backend, filter!), dst, kh * kw, ci, co, ci * co, co, 1),

@@ -31,17 +31,11 @@ export interface NativeKernels {
   conv2d_forward(...args: number[]): void;
   /** (dy, wp, zeros, dx, B, H, W, Ci, Ho, Wo, Co, kh, kw, sh, sw, dh, dw, pt, pl, r0, r1) */
   conv2d_backprop_input(...args: number[]): void;
-  /** (xp, wp, bias, y, B, Hp, Wp, Cp, Ho, Wo, Co, kh, kw, sh, sw, relu, r0, r1) */
-  conv2d_forward_padded(...args: number[]): void;
-  /** (x, xp, B, H, W, C, Hp, Wp, Cp, pt, pl) */
-  pad_spatial(...args: number[]): void;
   /** (a, bp, bias, out, M, K, N, relu, m0, m1) */
   matmul(...args: number[]): void;
   tanh_f32(x: number, out: number, n: number): void;
   /** (a, b, out, rows, cols, op, mode): see binary_f32 */
   binary_f32(...args: number[]): void;
-  pad_channels(src: number, dst: number, pixels: number, channels: number, padded: number): void;
-  crop_channels(src: number, dst: number, pixels: number, padded: number, channels: number): void;
   pad_channels(src: number, dst: number, pixels: number, channels: number, padded: number): void;
   crop_channels(src: number, dst: number, pixels: number, padded: number, channels: number): void;
   leaky_relu_f32(x: number, out: number, n: number, alpha: number): void;
@@ -137,9 +131,13 @@ export function nativeKernels(backend: object): NativeKernels | undefined {
 
 /**
  * Compile the kernel module asynchronously (browsers refuse synchronous compilation of modules
- * over 4 KB on the main thread) and bind it to `backend`. `initBackend` calls this.
+ * over 4 KB on the main thread), bind it to `backend` and, on a shared memory, start its worker
+ * threads. `initBackend` calls this; `warn` hears why the workers could not start.
  */
-export async function prepareNativeKernels(backend: object): Promise<boolean> {
+export async function prepareNativeKernels(
+  backend: object,
+  warn: (message: string) => void = () => undefined,
+): Promise<boolean> {
   if (disabled) return false;
   const memory = memoryOf(backend);
   if (memory === undefined) return false;
@@ -164,8 +162,11 @@ export async function prepareNativeKernels(backend: object): Promise<boolean> {
         livePools.push(pool);
         pools.set(memory, pool);
       }
-    } catch {
-      // One thread: the kernels still run, on the calling thread.
+    } catch (error) {
+      // The kernels still run, on the calling thread.
+      warn(
+        `backend: gensynth's kernel threads could not start (${(error as Error)?.message ?? String(error)}); its kernels run on 1 thread`,
+      );
     }
   }
   return true;

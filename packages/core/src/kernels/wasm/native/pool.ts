@@ -40,7 +40,6 @@ export const PARALLEL_EXPORTS = [
   'conv2d_forward',
   'conv2d_backprop_input',
   'matmul',
-  'conv2d_forward_padded',
 ] as const;
 type ParallelExport = (typeof PARALLEL_EXPORTS)[number];
 
