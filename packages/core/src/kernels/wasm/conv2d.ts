@@ -103,7 +103,7 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
           info.dilationWidth,
           info.padInfo.top,
           info.padInfo.left,
-          activation === 'relu' ? 1 : 0,
+          relu,
         ]);
         return y;
       });
