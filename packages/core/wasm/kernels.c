@@ -7,7 +7,10 @@
  * address-taken locals), so it never writes outside the buffers it is given; the build checks
  * both.
  *
- * All arithmetic is IEEE float32 in the same order as the tfjs ops it replaces.
+ * Arithmetic is IEEE float32. The element-wise kernels and Adam apply the operations of the tfjs
+ * ops they replace in the same order, so their results are the same; the convolutions, products
+ * and sums add in their own order (each output in one fixed order, whatever the thread count),
+ * which agrees with tfjs's to float32 rounding.
  */
 #include <wasm_simd128.h>
 
