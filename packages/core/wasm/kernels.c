@@ -754,3 +754,35 @@ void binary_f32(const f32 *a, const f32 *b, f32 *out, int R, int C, int op, int 
     default: BINARY_LOOPS(wasm_f32x4_div, S_DIV); break;
   }
 }
+
+/*
+ * im2col for convolutions with few input channels: cols[p, (i*kw + j)*C + c] = x[b, oy*sh +
+ * i*dh - pt, ox*sw + j*dwl - pl, c] for output pixels p = (b*Ho + oy)*Wo + ox in rows [r0, r1)
+ * of B*Ho (zero outside x). With cols [B*Ho*Wo, kh*kw*C] and the filter [kh, kw, C, Co] read as
+ * [kh*kw*C, Co], the convolution is one matmul.
+ */
+EXPORT(im2col)
+void im2col(const f32 *x, f32 *cols, int B, int H, int W, int C, int Ho, int Wo, int kh, int kw,
+            int sh, int sw, int dh, int dwl, int pt, int pl, int r0, int r1) {
+  (void)B;
+  const int K = kh * kw * C;
+  for (int r = r0; r < r1; r++) {
+    const int b = r / Ho, oy = r - b * Ho;
+    f32 *out = cols + (long)r * Wo * K;
+    for (int ox = 0; ox < Wo; ox++) {
+      for (int i = 0; i < kh; i++) {
+        const int iy = oy * sh + i * dh - pt;
+        for (int j = 0; j < kw; j++) {
+          const int ix = ox * sw + j * dwl - pl;
+          if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
+            for (int c = 0; c < C; c++) out[c] = 0.0f;
+          } else {
+            const f32 *src = x + (((long)b * H + iy) * W + ix) * C;
+            for (int c = 0; c < C; c++) out[c] = src[c];
+          }
+          out += C;
+        }
+      }
+    }
+  }
+}

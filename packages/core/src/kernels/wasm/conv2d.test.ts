@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { initTestBackends, onBothBackends, relativeError, seeded } from '../testing';
+import { setMaxUnfolded } from './conv2d';
 
 beforeAll(initTestBackends);
 
@@ -16,6 +17,7 @@ interface Case {
 const CASES: Case[] = [
   { x: [1, 1, 1, 1], w: [1, 1, 1, 4], strides: 1, pad: 'valid' },
   { x: [2, 5, 7, 3], w: [3, 3, 3, 8], strides: 1, pad: 'same' },
+  { x: [2, 9, 9, 1], w: [3, 3, 1, 8], strides: 2, pad: 'same' }, // grey, as in the MNIST demo
   { x: [3, 9, 6, 5], w: [4, 4, 5, 12], strides: 2, pad: 'same' },
   { x: [2, 7, 9, 4], w: [2, 3, 4, 4], strides: [2, 3], pad: 'valid' },
   { x: [1, 8, 8, 6], w: [3, 3, 6, 16], strides: 1, pad: 'same', dilations: 2 },
@@ -52,7 +54,14 @@ describe('Conv2D and FusedConv2D on wasm (direct SIMD kernel)', () => {
     tf.dispose([x, w, y]);
   });
 
-  it.each(CASES)('matches cpu for x $x, w $w, strides $strides, pad $pad', async (c) => {
+  // Fewer than 8 input channels: unfolded (im2col) by default, or the direct kernel with limit 0.
+  it.each(
+    CASES.flatMap((c) => [
+      { ...c, unfold: true },
+      { ...c, unfold: false },
+    ]),
+  )('matches cpu for x $x, w $w, strides $strides, pad $pad (unfold $unfold)', async (c) => {
+    setMaxUnfolded(c.unfold ? 16 * 2 ** 20 : 0);
     const { wasm, cpu } = await onBothBackends(() => {
       const x = seeded(c.x, 1) as tf.Tensor4D;
       const w = seeded(c.w, 2) as tf.Tensor4D;
@@ -63,6 +72,7 @@ describe('Conv2D and FusedConv2D on wasm (direct SIMD kernel)', () => {
         tf.fused.conv2d({ ...args, bias }),
         tf.fused.conv2d({ ...args, bias, activation: 'relu' }),
       ];
+      setMaxUnfolded(16 * 2 ** 20);
     });
     wasm.forEach((r, i) => {
       expect(r.shape).toEqual(cpu[i]!.shape);

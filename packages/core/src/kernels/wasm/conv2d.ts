@@ -5,15 +5,16 @@
  * The stock kernels run XNNPACK, which packs the filter whenever it meets a new weights tensor,
  * i.e. once per training step and layer, and hands every call to its own thread pool. The
  * direct kernel packs the HWIO filter itself in one pass (once per weights tensor, see
- * `native/packed.ts`). It covers NHWC float32 with 8 or more input channels and a multiple of 4
+ * `native/packed.ts`); with fewer than 8 input channels (an RGB image) it unfolds the input and
+ * runs one product instead (see `fewChannels`). It covers NHWC float32 with a multiple of 4
  * output channels, any stride, padding and dilation, and a bias of one value per channel with a
- * linear or ReLU activation; everything else (an RGB input, NCHW, other activations, PReLU
- * weights) goes to the stock kernels.
+ * linear or ReLU activation; everything else (NCHW, other activations, PReLU weights) goes to the
+ * stock kernels.
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { withScope } from './composite';
-import { heapOffset, nativeKernels, runNative } from './native/module';
+import { type KernelScope, withScope } from './composite';
+import { type NativeKernels, heapOffset, nativeKernels, runNative } from './native/module';
 import { packedFrom } from './native/packed';
 
 type Shape4 = [number, number, number, number];
@@ -28,7 +29,80 @@ interface ConvAttrs {
   leakyreluAlpha?: number;
 }
 
+/** The most values the unfolded input of a few-channel convolution may take (64 MB). */
+let maxUnfolded = 16 * 2 ** 20;
+
+/** Change that limit (tests: 0 sends every few-channel convolution to the direct kernel). */
+export function setMaxUnfolded(values: number): void {
+  maxUnfolded = values;
+}
+
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * Few input channels (an RGB or grey image): the direct kernel's inner loop would run over only
+ * Ci values per tap, so the input is unfolded instead (`im2col`, [pixels, kh * kw * Ci]) and
+ * multiplied by the filter read as [kh * kw * Ci, Co] (`matmul`), both across the kernel threads.
+ */
+function fewChannels(
+  scope: KernelScope,
+  native: NativeKernels,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bp: number,
+  relu: number,
+  y: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
+  const backend = scope.backend;
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: ci,
+    outHeight,
+    outWidth,
+    outChannels: co,
+  } = info;
+  const { filterHeight: kh, filterWidth: kw } = info;
+  const k = kh * kw * ci;
+  const pixels = batchSize * outHeight * outWidth;
+  const cols = scope.allocUninitialized([pixels, k]);
+  const colsp = heapOffset(backend, cols);
+  runNative(backend, native, 'im2col', batchSize * outHeight, pixels * k, [
+    heapOffset(backend, x),
+    colsp,
+    batchSize,
+    inHeight,
+    inWidth,
+    ci,
+    outHeight,
+    outWidth,
+    kh,
+    kw,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ]);
+  const wp = packedFrom(backend, filter, 'im2col', k * co, (dst) =>
+    native.pack_weights(heapOffset(backend, filter), dst, 1, k, co, 0, co, 1),
+  );
+  const yp = heapOffset(backend, y);
+  runNative(backend, native, 'matmul', pixels, pixels * k * co, [
+    colsp,
+    wp,
+    bp,
+    yp,
+    pixels,
+    k,
+    co,
+    relu,
+  ]);
+  return y;
+}
 
 function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
   return {
@@ -45,9 +119,6 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
           x!.dtype === 'float32' &&
           filter!.dtype === 'float32' &&
           co % 4 === 0 &&
-          // Fewer input channels (an RGB image): XNNPACK's kernel on one thread was faster than
-          // this one on two (bench/conv-kernels.mjs; PROFILE.md).
-          x!.shape[3]! >= 8 &&
           (activation === 'linear' || activation === 'relu') &&
           preluActivationWeights === undefined &&
           (bias === undefined || (bias.dtype === 'float32' && size(bias.shape) === co));
@@ -74,6 +145,12 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
         const { inChannels: ci, filterHeight: kh, filterWidth: kw } = info;
         const bp = bias === undefined ? 0 : heapOffset(backend, bias);
         const relu = activation === 'relu' ? 1 : 0;
+        // The unfolded input is kh * kw times the input's size: above 64 MB the direct kernel
+        // runs instead.
+        const unfolded = size(info.outShape.slice(0, 3)) * kh * kw * ci;
+        if (ci < 8 && unfolded <= maxUnfolded) {
+          return fewChannels(scope, native, x!, filter!, bp, relu, y, info);
+        }
         // (tap, ci, co) in column blocks of co
         const wp = packedFrom(backend, filter!, 'conv2d', kh * kw * ci * co, (dst) =>
           native.pack_weights(heapOffset(backend, filter!), dst, kh * kw, ci, co, ci * co, co, 1),

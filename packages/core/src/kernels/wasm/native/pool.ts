@@ -40,6 +40,7 @@ export const PARALLEL_EXPORTS = [
   'conv2d_forward',
   'conv2d_backprop_input',
   'matmul',
+  'im2col',
 ] as const;
 type ParallelExport = (typeof PARALLEL_EXPORTS)[number];
 
