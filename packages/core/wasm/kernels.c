@@ -786,3 +786,31 @@ void im2col(const f32 *x, f32 *cols, int B, int H, int W, int C, int Ho, int Wo,
     }
   }
 }
+
+/*
+ * col2im, the adjoint of im2col: dx [B, H, W, C] = 0, then every cols[p, (i*kw + j)*C + c] is
+ * added to dx[b, oy*sh + i*dh - pt, ox*sw + j*dwl - pl, c] where that lies inside (p = (b*Ho +
+ * oy)*Wo + ox), in order of p and then tap.
+ */
+EXPORT(col2im)
+void col2im(const f32 *cols, f32 *dx, int B, int H, int W, int C, int Ho, int Wo, int kh, int kw,
+            int sh, int sw, int dh, int dwl, int pt, int pl) {
+  for (long k = 0; k < (long)B * H * W * C; k++) dx[k] = 0.0f;
+  const int K = kh * kw * C;
+  for (int b = 0; b < B; b++) {
+    for (int oy = 0; oy < Ho; oy++) {
+      for (int ox = 0; ox < Wo; ox++) {
+        const f32 *src = cols + (((long)b * Ho + oy) * Wo + ox) * K;
+        for (int i = 0; i < kh; i++) {
+          const int iy = oy * sh + i * dh - pt;
+          for (int j = 0; j < kw; j++, src += C) {
+            const int ix = ox * sw + j * dwl - pl;
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+            f32 *dst = dx + (((long)b * H + iy) * W + ix) * C;
+            for (int c = 0; c < C; c++) dst[c] += src[c];
+          }
+        }
+      }
+    }
+  }
+}

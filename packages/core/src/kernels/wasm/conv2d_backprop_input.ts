@@ -31,7 +31,7 @@ import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-co
 import type { BackpropAttrs } from './conv2d_backprop_filter';
 import { KernelScope, withScope } from './composite';
 import { DerivedFilterCache } from './filter_cache';
-import { heapOffset, nativeKernels, runNative } from './native/module';
+import { type NativeKernels, heapOffset, nativeKernels, runNative } from './native/module';
 import { packedFrom } from './native/packed';
 
 type Shape4 = [number, number, number, number];
@@ -66,6 +66,74 @@ function phaseAxis(
 }
 
 const subFilters = new DerivedFilterCache();
+
+/** The most values the unfolded gradient of a few-channel call may take (64 MB). */
+const MAX_UNFOLDED = 16 * 2 ** 20;
+
+/**
+ * Few input channels (an RGB or grey image): each dy pixel's contribution to every tap, cols =
+ * dy [P, Co] x w^T [Co, kh * kw * Ci], as one product on the kernel threads (`matmul`, the
+ * filter read transposed through its packing), then added into dx (`col2im`). The direct kernel
+ * would pad the channels to 4 and run tiles a quarter empty.
+ */
+function fewChannels(
+  scope: KernelScope,
+  native: NativeKernels,
+  dy: TensorInfo,
+  w: TensorInfo,
+  inputShape: Shape4,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
+  const b = scope.backend;
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: ci,
+    outHeight,
+    outWidth,
+    outChannels: co,
+  } = info;
+  const { filterHeight: kh, filterWidth: kw } = info;
+  const k = kh * kw * ci;
+  const pixels = batchSize * outHeight * outWidth;
+  // element (co, kk) of w^T is w[kk, co]: rows of the product run over co, columns over kk
+  const wp = packedFrom(b, w, 'col2im', co * k, (dst) =>
+    native.pack_weights(heapOffset(b, w), dst, 1, co, k, 0, 1, co),
+  );
+  const cols = scope.allocUninitialized([pixels, k]);
+  const colsp = heapOffset(b, cols);
+  runNative(b, native, 'matmul', pixels, pixels * co * k, [
+    heapOffset(b, dy),
+    wp,
+    0,
+    colsp,
+    pixels,
+    co,
+    k,
+    0,
+  ]);
+  const dx = scope.allocUninitialized(inputShape);
+  native.col2im(
+    colsp,
+    heapOffset(b, dx),
+    batchSize,
+    inHeight,
+    inWidth,
+    ci,
+    outHeight,
+    outWidth,
+    kh,
+    kw,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  );
+  return dx;
+}
 
 /** Below this many input channels the phases share one convolution (see the header). */
 const STACKED_BELOW_CHANNELS = 8;
@@ -127,6 +195,10 @@ export function conv2dBackpropInput(
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { batchSize, inChannels: ci, inHeight, inWidth, outHeight, outWidth } = info;
   const native = nhwc && dy.dtype === 'float32' ? nativeKernels(scope.backend) : undefined;
+  if (native !== undefined && ci < 8 && (kh * kw * ci) % 4 === 0) {
+    const unfolded = batchSize * outHeight * outWidth * kh * kw * ci;
+    if (unfolded <= MAX_UNFOLDED) return fewChannels(scope, native, dy, w, inputShape, info);
+  }
   if (native !== undefined) {
     const co = info.outChannels;
     const b = scope.backend;

@@ -33,6 +33,8 @@ export interface NativeKernels {
   conv2d_backprop_input(...args: number[]): void;
   /** (x, cols, B, H, W, C, Ho, Wo, kh, kw, sh, sw, dh, dw, pt, pl, r0, r1) */
   im2col(...args: number[]): void;
+  /** (cols, dx, B, H, W, C, Ho, Wo, kh, kw, sh, sw, dh, dw, pt, pl) */
+  col2im(...args: number[]): void;
   /** (a, bp, bias, out, M, K, N, relu, m0, m1) */
   matmul(...args: number[]): void;
   tanh_f32(x: number, out: number, n: number): void;
