@@ -127,6 +127,14 @@ export class KernelScope {
   }
 }
 
+/**
+ * `x` as float32: convolution kernels compute in float32 whatever their inputs' dtype (as the
+ * CPU backend does), and gensynth's read their operands' memory as float32.
+ */
+export function asFloat32(scope: KernelScope, x: TensorInfo): TensorInfo {
+  return x.dtype === 'float32' ? x : scope.run('Cast', { x }, { dtype: 'float32' });
+}
+
 /** Run `body` with a fresh scope, freeing its intermediates even when it throws. */
 export function withScope(backend: object, body: (scope: KernelScope) => TensorInfo): TensorInfo {
   const scope = new KernelScope(backend as WasmBackend);

@@ -105,6 +105,29 @@ describe('Conv2D and FusedConv2D on wasm (direct SIMD kernel)', () => {
     wasm.forEach((r, i) => expect(relativeError(r.values, cpu[i]!.values)).toBeLessThan(1e-5));
   });
 
+  it('adds a bias of any broadcastable shape as it broadcasts, not per channel', async () => {
+    // Found by fuzzing: with Wo == Co, a [Co, 1] bias has Co values but belongs to the width
+    // axis; the stock kernel throws on any bias of rank > 1 ([Ho, Wo, Co] below).
+    const { wasm, cpu } = await onBothBackends(() => [
+      tf.fused.conv2d({
+        x: seeded([1, 5, 8, 8], 1) as tf.Tensor4D,
+        filter: seeded([3, 3, 8, 8], 2) as tf.Tensor4D,
+        strides: 1,
+        pad: 'same',
+        bias: seeded([8, 1], 3),
+      }),
+      tf.fused.conv2d({
+        x: seeded([2, 5, 5, 8], 1) as tf.Tensor4D,
+        filter: seeded([3, 3, 8, 4], 2) as tf.Tensor4D,
+        strides: 1,
+        pad: 'same',
+        bias: seeded([5, 5, 4], 3),
+        activation: 'relu',
+      }),
+    ]);
+    wasm.forEach((r, i) => expect(relativeError(r.values, cpu[i]!.values)).toBeLessThan(1e-5));
+  });
+
   it('gives gradients through tf.grad that match cpu', async () => {
     const { wasm, cpu } = await onBothBackends(() => {
       const x = seeded([2, 9, 9, 4], 1) as tf.Tensor4D;

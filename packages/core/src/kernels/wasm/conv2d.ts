@@ -121,7 +121,12 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
           co % 4 === 0 &&
           (activation === 'linear' || activation === 'relu') &&
           preluActivationWeights === undefined &&
-          (bias === undefined || (bias.dtype === 'float32' && size(bias.shape) === co));
+          (bias === undefined || bias.dtype === 'float32');
+        // A bias of one value per output channel ([Co] or [1, ..., 1, Co]) is added inside the
+        // kernel; any other broadcastable bias (e.g. [Ho, Wo, Co]; [Co, 1] is one per column)
+        // after it, by Add. The stock kernel throws on a bias of rank > 1.
+        const perChannel =
+          bias === undefined || (size(bias.shape) === co && bias.shape.at(-1) === co);
         const native = supported ? nativeKernels(backend) : undefined;
         if (native === undefined) {
           return scope.runStock(
@@ -143,13 +148,18 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
         const y = scope.allocUninitialized(info.outShape);
         if (size(info.outShape) === 0) return y;
         const { inChannels: ci, filterHeight: kh, filterWidth: kw } = info;
-        const bp = bias === undefined ? 0 : heapOffset(backend, bias);
-        const relu = activation === 'relu' ? 1 : 0;
+        const bp = bias === undefined || !perChannel ? 0 : heapOffset(backend, bias);
+        const relu = activation === 'relu' && perChannel ? 1 : 0;
+        const finish = (out: TensorInfo): TensorInfo => {
+          if (perChannel) return out;
+          const biased = scope.run('Add', { a: out, b: bias! });
+          return activation === 'relu' ? scope.run('Relu', { x: biased }) : biased;
+        };
         // The unfolded input is kh * kw times the input's size: above 64 MB the direct kernel
         // runs instead.
         const unfolded = size(info.outShape.slice(0, 3)) * kh * kw * ci;
         if (ci < 8 && unfolded <= maxUnfolded) {
-          return fewChannels(scope, native, x!, filter!, bp, relu, y, info);
+          return finish(fewChannels(scope, native, x!, filter!, bp, relu, y, info));
         }
         // (tap, ci, co) in column blocks of co
         const wp = packedFrom(backend, filter!, 'conv2d', kh * kw * ci * co, (dst) =>
@@ -182,7 +192,7 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
           info.padInfo.left,
           relu,
         ]);
-        return y;
+        return finish(y);
       });
     },
   };

@@ -191,6 +191,29 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
     expectClose(wasm, cpu);
   });
 
+  it('computes in float32 from int32 inputs, as the cpu backend does (found by fuzzing)', async () => {
+    const { wasm, cpu } = await onBothBackends(() => {
+      const dyInt = tf.cast(tf.mul(seeded([2, 4, 4, 8], 3), 5), 'int32') as tf.Tensor4D;
+      const wInt = tf.cast(tf.mul(seeded([3, 3, 4, 8], 2), 5), 'int32') as tf.Tensor4D;
+      const x = seeded([2, 8, 8, 4], 1) as tf.Tensor4D;
+      return [
+        tf.conv2dTranspose(seeded([2, 4, 4, 8], 3) as tf.Tensor4D, wInt, [2, 8, 8, 4], 2, 'same'),
+        tf.conv2dTranspose(dyInt, seeded([3, 3, 4, 8], 2) as tf.Tensor4D, [2, 8, 8, 4], 2, 'same'),
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x, dy: dyInt },
+            { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 4, 8] },
+          ) as tf.Tensor,
+      ];
+    });
+    wasm.forEach((r, i) => {
+      expect(r.shape).toEqual(cpu[i]!.shape);
+      expect(relativeError(r.values, cpu[i]!.values)).toBeLessThan(1e-5);
+    });
+  });
+
   it('keeps cached sub-filters apart for reshaped views of the same weights', async () => {
     // Both filters share one data id; a cache keyed on the data id alone would reuse the first.
     const { wasm, cpu } = await onBothBackends(() => {

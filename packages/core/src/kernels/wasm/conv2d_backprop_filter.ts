@@ -19,7 +19,7 @@
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { type KernelScope, withScope } from './composite';
+import { type KernelScope, asFloat32, withScope } from './composite';
 import { crop4d } from './layout';
 import { heapOffset, nativeKernels, runNative } from './native/module';
 
@@ -117,7 +117,13 @@ export const conv2dBackpropFilterConfig: KernelConfig = {
   kernelFunc: ({ inputs, backend, attrs }) => {
     const a = attrs as unknown as BackpropAttrs & { filterShape: Shape4 };
     return withScope(backend, (scope) =>
-      conv2dBackpropFilter(scope, inputs.x!, inputs.dy!, a.filterShape, a),
+      conv2dBackpropFilter(
+        scope,
+        asFloat32(scope, inputs.x!),
+        asFloat32(scope, inputs.dy!),
+        a.filterShape,
+        a,
+      ),
     );
   },
 };

@@ -29,7 +29,7 @@
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackpropAttrs } from './conv2d_backprop_filter';
-import { KernelScope, withScope } from './composite';
+import { KernelScope, asFloat32, withScope } from './composite';
 import { DerivedFilterCache } from './filter_cache';
 import { type NativeKernels, heapOffset, nativeKernels, runNative } from './native/module';
 import { packedFrom } from './native/packed';
@@ -418,7 +418,13 @@ export const conv2dBackpropInputConfig: KernelConfig = {
   kernelFunc: ({ inputs, backend, attrs }) => {
     const a = attrs as unknown as BackpropAttrs & { inputShape: Shape4 };
     return withScope(backend, (scope) =>
-      conv2dBackpropInput(scope, inputs.dy!, inputs.filter!, a.inputShape, a),
+      conv2dBackpropInput(
+        scope,
+        asFloat32(scope, inputs.dy!),
+        asFloat32(scope, inputs.filter!),
+        a.inputShape,
+        a,
+      ),
     );
   },
 };

@@ -70,6 +70,24 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
     wasm.forEach((r, i) => expect(relativeError(r.values, cpu[i]!.values)).toBeLessThan(1e-5));
   });
 
+  it('adds a bias of every broadcastable shape as it broadcasts (found by fuzzing)', async () => {
+    // [n, 1] with M == n has n values but runs down the rows; the stock fused kernel throws on
+    // any bias of rank other than 1.
+    const { wasm, cpu } = await onBothBackends(() =>
+      [[8, 1], [1, 6], [8, 6], [], [6]].map((shape) =>
+        tf.fused.matMul({
+          a: seeded([8, 5], 1),
+          b: seeded([5, shape[0] === 8 && shape[1] === 1 ? 8 : 6], 2),
+          bias: seeded(shape, 3),
+          activation: 'relu',
+        }),
+      ),
+    );
+    const errors = wasm.map((r, i) => relativeError(r.values, cpu[i]!.values));
+    expect(wasm.map((r) => r.shape)).toEqual(cpu.map((r) => r.shape));
+    expect(errors.map((e) => e < 1e-5)).toEqual(errors.map(() => true));
+  });
+
   it('gives dense-layer gradients matching cpu to 1e-4 relative', async () => {
     const { wasm, cpu } = await onBothBackends(() => {
       const f = (x: tf.Tensor, w: tf.Tensor) =>

@@ -12,8 +12,9 @@
  * the kernel threads; it reads a transposed right operand through its packing (no transpose).
  *
  * Correctness: the stock `_FusedMatMul` adds the bias wrongly when the output has more than one
- * batch matrix ([B, M, N] with B > 1 came out 34% off). Such products run as BatchMatMul, then
- * Add of the bias, then the activation's own kernel.
+ * batch matrix ([B, M, N] with B > 1 came out 34% off), and throws on a bias of rank other than
+ * 1 ([1, N], [M, N], a scalar). Such products run as BatchMatMul, then Add of the bias, then the
+ * activation's own kernel.
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { type KernelScope, kernelUnsupported, withScope } from './composite';
@@ -87,7 +88,8 @@ function nativeProduct(
     n % 4 !== 0 ||
     (activation !== 'linear' && activation !== 'relu') ||
     inputs.preluActivationWeights !== undefined ||
-    (bias !== undefined && (bias.dtype !== 'float32' || size(bias.shape) !== n))
+    (bias !== undefined &&
+      (bias.dtype !== 'float32' || size(bias.shape) !== n || bias.shape.at(-1) !== n))
   ) {
     return undefined;
   }
@@ -117,7 +119,11 @@ function matMulConfig(kernelName: 'BatchMatMul' | '_FusedMatMul'): KernelConfig 
     kernelName,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const a = attrs as unknown as MatMulAttrs & NamedAttrMap;
+      // BatchMatMul has no activation, whatever attributes it is handed.
+      const a = {
+        ...(attrs as unknown as MatMulAttrs & NamedAttrMap),
+        ...(kernelName === 'BatchMatMul' ? { activation: 'linear' } : {}),
+      };
       const left = inputs.a!;
       const right = inputs.b!;
       if (left.dtype !== 'float32' || right.dtype !== 'float32') {
@@ -133,10 +139,16 @@ function matMulConfig(kernelName: 'BatchMatMul' | '_FusedMatMul'): KernelConfig 
           left.shape.slice(0, -2).reduce((p, n) => p * n, 1),
           right.shape.slice(0, -2).reduce((p, n) => p * n, 1),
         );
-        if (kernelName === 'BatchMatMul' || batches === 1) {
+        // The stock fused kernel takes only a rank-1 bias (and adds it wrongly across batches).
+        const rank1Bias = inputs.bias === undefined || inputs.bias.shape.length === 1;
+        if (kernelName === 'BatchMatMul' || (batches === 1 && rank1Bias)) {
           return scope.runStock(kernelName, { ...inputs, a: lhs, b: rhs } as never, plain);
         }
-        const product = scope.runStock('BatchMatMul', { a: lhs, b: rhs }, plain);
+        const product = scope.run(
+          'BatchMatMul',
+          { a: lhs, b: rhs },
+          { transposeA: false, transposeB: false }, // no activation: it comes after the bias
+        );
         const biased = inputs.bias ? scope.run('Add', { a: product, b: inputs.bias }) : product;
         return activate(scope, biased, a, inputs.preluActivationWeights);
       });
