@@ -105,6 +105,40 @@ describe('Conv2D and FusedConv2D on wasm (direct SIMD kernel)', () => {
     wasm.forEach((r, i) => expect(relativeError(r.values, cpu[i]!.values)).toBeLessThan(1e-5));
   });
 
+  it('keeps the stock kernel inside its output for a numeric pad (found by fuzzing)', async () => {
+    // tfjs sizes a numeric pad's output width with the stride and filter height: Wo = 1 here,
+    // where XNNPACK computed 2 columns and wrote the second past the tensor, corrupting the heap.
+    // 11 output channels: the stock kernel runs (gensynth's needs a multiple of 4).
+    const { wasm, cpu } = await onBothBackends(() => {
+      const x = seeded([2, 10, 1, 31], 1) as tf.Tensor4D;
+      const w = seeded([3, 3, 31, 11], 2) as tf.Tensor4D;
+      return [
+        tf.conv2d(x, w, [3, 2], 2 as never),
+        tf.conv2d(
+          seeded([1, 7, 9, 3], 3) as tf.Tensor4D,
+          seeded([2, 4, 3, 5], 4) as tf.Tensor4D,
+          [1, 3],
+          1 as never,
+        ),
+        tf.conv2d(x, seeded([3, 3, 31, 12], 5) as tf.Tensor4D, [3, 2], 2 as never), // gensynth's kernel
+      ];
+    });
+    wasm.forEach((r, i) => {
+      expect(r.shape).toEqual(cpu[i]!.shape);
+      expect(relativeError(r.values, cpu[i]!.values)).toBeLessThan(1e-5);
+    });
+    // The heap is intact: later allocations and kernels still work.
+    const after = await onBothBackends(() =>
+      tf.conv2d(
+        seeded([2, 6, 6, 4], 6) as tf.Tensor4D,
+        seeded([3, 3, 4, 3], 7) as tf.Tensor4D,
+        1,
+        'same',
+      ),
+    );
+    expect(relativeError(after.wasm[0]!.values, after.cpu[0]!.values)).toBeLessThan(1e-5);
+  });
+
   it('adds a bias of any broadcastable shape as it broadcasts, not per channel', async () => {
     // Found by fuzzing: with Wo == Co, a [Co, 1] bias has Co values but belongs to the width
     // axis; the stock kernel throws on any bias of rank > 1 ([Ho, Wo, Co] below).

@@ -104,6 +104,68 @@ function fewChannels(
   return y;
 }
 
+/**
+ * The stock kernel, with a numeric `pad` made explicit first. tfjs sizes the output of a numeric
+ * pad with the filter height and stride height on both axes, while XNNPACK computes the width
+ * from the filter width and stride width: where they differ (a 3x3 filter with strides [3, 2]
+ * on a 1-pixel-wide input, found by fuzzing) XNNPACK wrote past the output tensor and corrupted
+ * the WASM heap. As explicit padding, with the bottom and right padding that give tfjs's output
+ * size (the input cropped where that padding would be negative), both agree.
+ */
+function stockConv(
+  scope: KernelScope,
+  kernelName: string,
+  inputs: Record<string, TensorInfo | undefined>,
+  attrs: ConvAttrs,
+): TensorInfo {
+  const all = inputs as Record<string, TensorInfo>;
+  if (typeof attrs.pad !== 'number' || attrs.dataFormat === 'NCHW') {
+    return scope.runStock(kernelName, all, attrs as unknown as NamedAttrMap);
+  }
+  const x = inputs.x!;
+  const info = backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    inputs.filter!.shape as Shape4,
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const span = (out: number, stride: number, taps: number, dilation: number) =>
+    (out - 1) * stride + (taps - 1) * dilation + 1;
+  const [top, left] = [info.padInfo.top, info.padInfo.left];
+  const bottom =
+    span(info.outHeight, info.strideHeight, info.filterHeight, info.dilationHeight) -
+    info.inHeight -
+    top;
+  const right =
+    span(info.outWidth, info.strideWidth, info.filterWidth, info.dilationWidth) -
+    info.inWidth -
+    left;
+  const cropped = scope.slice(
+    x,
+    [0, 0, 0, 0],
+    [
+      x.shape[0]!,
+      info.inHeight + Math.min(0, bottom),
+      info.inWidth + Math.min(0, right),
+      x.shape[3]!,
+    ],
+  );
+  const pad = [
+    [0, 0],
+    [top, Math.max(0, bottom)],
+    [left, Math.max(0, right)],
+    [0, 0],
+  ];
+  return scope.runStock(kernelName, { ...all, x: cropped }, {
+    ...attrs,
+    pad,
+  } as unknown as NamedAttrMap);
+}
+
 function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
   return {
     kernelName,
@@ -128,13 +190,7 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
         const perChannel =
           bias === undefined || (size(bias.shape) === co && bias.shape.at(-1) === co);
         const native = supported ? nativeKernels(backend) : undefined;
-        if (native === undefined) {
-          return scope.runStock(
-            kernelName,
-            inputs as Record<string, TensorInfo>,
-            attrs as NamedAttrMap,
-          );
-        }
+        if (native === undefined) return stockConv(scope, kernelName, inputs, a);
         const info = backend_util.computeConv2DInfo(
           x!.shape as Shape4,
           filter!.shape as Shape4,
