@@ -80,7 +80,7 @@ describe('Conv2D and FusedConv2D on wasm (direct SIMD kernel)', () => {
     });
   });
 
-  it('leaves 3 output channels, NCHW-free elu and PReLU to the stock kernels, correctly', async () => {
+  it('pads 3 output channels and applies elu and PReLU after the kernel, correctly', async () => {
     const { wasm, cpu } = await onBothBackends(() => {
       const x = seeded([2, 6, 6, 4], 1) as tf.Tensor4D;
       return [
@@ -108,7 +108,6 @@ describe('Conv2D and FusedConv2D on wasm (direct SIMD kernel)', () => {
   it('keeps the stock kernel inside its output for a numeric pad (found by fuzzing)', async () => {
     // tfjs sizes a numeric pad's output width with the stride and filter height: Wo = 1 here,
     // where XNNPACK computed 2 columns and wrote the second past the tensor, corrupting the heap.
-    // 11 output channels: the stock kernel runs (gensynth's needs a multiple of 4).
     const { wasm, cpu } = await onBothBackends(() => {
       const x = seeded([2, 10, 1, 31], 1) as tf.Tensor4D;
       const w = seeded([3, 3, 31, 11], 2) as tf.Tensor4D;
@@ -120,7 +119,27 @@ describe('Conv2D and FusedConv2D on wasm (direct SIMD kernel)', () => {
           [1, 3],
           1 as never,
         ),
-        tf.conv2d(x, seeded([3, 3, 31, 12], 5) as tf.Tensor4D, [3, 2], 2 as never), // gensynth's kernel
+        tf.conv2d(x, seeded([3, 3, 31, 12], 5) as tf.Tensor4D, [3, 2], 2 as never),
+        tf.conv2d(
+          seeded([1, 4, 1, 1], 6) as tf.Tensor4D,
+          seeded([3, 1, 1, 1], 7) as tf.Tensor4D,
+          [3, 2],
+          2 as never,
+        ),
+        tf.fused.conv2d({
+          x: seeded([1, 4, 1, 8], 8) as tf.Tensor4D,
+          filter: seeded([3, 1, 8, 4], 9) as tf.Tensor4D,
+          strides: [3, 2],
+          pad: 2 as never,
+          activation: 'elu',
+        }),
+        // stock XNNPACK gave all zeros for this 'same' geometry
+        tf.conv2d(
+          seeded([1, 12, 12, 16], 10) as tf.Tensor4D,
+          seeded([1, 2, 16, 6], 11) as tf.Tensor4D,
+          [1, 3],
+          'same',
+        ),
       ];
     });
     wasm.forEach((r, i) => {

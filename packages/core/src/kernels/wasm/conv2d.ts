@@ -6,14 +6,19 @@
  * i.e. once per training step and layer, and hands every call to its own thread pool. The
  * direct kernel packs the HWIO filter itself in one pass (once per weights tensor, see
  * `native/packed.ts`); with fewer than 8 input channels (an RGB image) it unfolds the input and
- * runs one product instead (see `fewChannels`). It covers NHWC float32 with a multiple of 4
- * output channels, any stride, padding and dilation, and a bias of one value per channel with a
- * linear or ReLU activation; everything else (NCHW, other activations, PReLU weights) goes to the
+ * runs one product instead (see `fewChannels`). Every NHWC call runs here: output channels are
+ * padded to a multiple of 4, other dtypes cast to float32, and a bias that is not one value per
+ * channel or an activation other than ReLU applied after, by their own kernels. NCHW goes to the
  * stock kernels.
+ *
+ * Stock bugs this avoids (found by fuzzing): with a numeric `pad`, tfjs sizes the output with the
+ * filter and stride height on both axes while XNNPACK computed the width its own way and wrote
+ * past the output tensor (heap corruption); a 'same' convolution with a 1x2 filter and strides
+ * [1, 3] came out all zeros; a bias of rank > 1 threw.
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { type KernelScope, withScope } from './composite';
+import { KernelScope, asFloat32, kernelUnsupported, withScope } from './composite';
 import { type NativeKernels, heapOffset, nativeKernels, runNative } from './native/module';
 import { packedFrom } from './native/packed';
 
@@ -49,21 +54,14 @@ function fewChannels(
   native: NativeKernels,
   x: TensorInfo,
   filter: TensorInfo,
+  cpo: number,
   bp: number,
   relu: number,
   y: TensorInfo,
   info: backend_util.Conv2DInfo,
 ): TensorInfo {
   const backend = scope.backend;
-  const {
-    batchSize,
-    inHeight,
-    inWidth,
-    inChannels: ci,
-    outHeight,
-    outWidth,
-    outChannels: co,
-  } = info;
+  const { batchSize, inHeight, inWidth, inChannels: ci, outHeight, outWidth } = info;
   const { filterHeight: kh, filterWidth: kw } = info;
   const k = kh * kw * ci;
   const pixels = batchSize * outHeight * outWidth;
@@ -87,83 +85,96 @@ function fewChannels(
     info.padInfo.top,
     info.padInfo.left,
   ]);
-  const wp = packedFrom(backend, filter, 'im2col', k * co, (dst) =>
-    native.pack_weights(heapOffset(backend, filter), dst, 1, k, co, 0, co, 1),
-  );
+  // the filter [kh, kw, ci, cpo] read as [k, cpo]: the same packing as the direct kernel's
+  const wp = packedFilter(backend, native, filter, cpo, 'conv2d', 1, k);
   const yp = heapOffset(backend, y);
-  runNative(backend, native, 'matmul', pixels, pixels * k * co, [
+  runNative(backend, native, 'matmul', pixels, pixels * k * cpo, [
     colsp,
     wp,
     bp,
     yp,
     pixels,
     k,
-    co,
+    cpo,
     relu,
   ]);
   return y;
 }
 
 /**
- * The stock kernel, with a numeric `pad` made explicit first. tfjs sizes the output of a numeric
- * pad with the filter height and stride height on both axes, while XNNPACK computes the width
- * from the filter width and stride width: where they differ (a 3x3 filter with strides [3, 2]
- * on a 1-pixel-wide input, found by fuzzing) XNNPACK wrote past the output tensor and corrupted
- * the WASM heap. As explicit padding, with the bottom and right padding that give tfjs's output
- * size (the input cropped where that padding would be negative), both agree.
+ * The filter [kh, kw, ci, co] with its output channels padded to `cpo` (zero filters), packed
+ * for the direct kernel and the product (as `taps` blocks of `k` rows), cached per weights.
  */
-function stockConv(
+function packedFilter(
+  backend: object,
+  native: NativeKernels,
+  filter: TensorInfo,
+  cpo: number,
+  kind: string,
+  taps: number,
+  k: number,
+): number {
+  const co = filter.shape[3]!;
+  return packedFrom(backend, filter, `${kind}:${taps}:${cpo}`, taps * k * cpo, (dst) => {
+    if (cpo === co) {
+      native.pack_weights(heapOffset(backend, filter), dst, taps, k, co, k * co, co, 1);
+      return;
+    }
+    const inner = new KernelScope(backend as never);
+    try {
+      const wide = padLast(inner, native, filter, cpo);
+      native.pack_weights(heapOffset(backend, wide), dst, taps, k, cpo, k * cpo, cpo, 1);
+    } finally {
+      inner.dispose();
+    }
+  });
+}
+
+/** `t` with its last axis zero-padded to `to` entries. */
+function padLast(scope: KernelScope, native: NativeKernels, t: TensorInfo, to: number): TensorInfo {
+  const from = t.shape.at(-1)!;
+  const out = scope.allocUninitialized([...t.shape.slice(0, -1), to]);
+  native.pad_channels(
+    heapOffset(scope.backend, t),
+    heapOffset(scope.backend, out),
+    size(t.shape) / from,
+    from,
+    to,
+  );
+  return out;
+}
+
+/** Apply a fused activation other than ReLU with its own kernel. */
+function activate(
   scope: KernelScope,
-  kernelName: string,
-  inputs: Record<string, TensorInfo | undefined>,
-  attrs: ConvAttrs,
+  x: TensorInfo,
+  activation: string,
+  alpha: number | undefined,
+  prelu: TensorInfo | undefined,
 ): TensorInfo {
-  const all = inputs as Record<string, TensorInfo>;
-  if (typeof attrs.pad !== 'number' || attrs.dataFormat === 'NCHW') {
-    return scope.runStock(kernelName, all, attrs as unknown as NamedAttrMap);
+  switch (activation) {
+    case 'linear':
+      return x;
+    case 'relu':
+      return scope.run('Relu', { x });
+    case 'relu6':
+      return scope.run('Relu6', { x });
+    case 'elu':
+      return scope.run('Elu', { x });
+    case 'sigmoid':
+      return scope.run('Sigmoid', { x });
+    case 'leakyrelu':
+      return scope.run('LeakyRelu', { x }, { alpha: alpha ?? 0.2 });
+    case 'prelu':
+      return scope.run('Prelu', { x, alpha: prelu! });
+    default:
+      throw kernelUnsupported(
+        'FusedConv2D',
+        "activation 'linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu' or 'prelu'",
+        `'${activation}'`,
+        'Apply that activation as a separate op after tf.conv2d.',
+      );
   }
-  const x = inputs.x!;
-  const info = backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    inputs.filter!.shape as Shape4,
-    attrs.strides,
-    attrs.dilations,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
-  const span = (out: number, stride: number, taps: number, dilation: number) =>
-    (out - 1) * stride + (taps - 1) * dilation + 1;
-  const [top, left] = [info.padInfo.top, info.padInfo.left];
-  const bottom =
-    span(info.outHeight, info.strideHeight, info.filterHeight, info.dilationHeight) -
-    info.inHeight -
-    top;
-  const right =
-    span(info.outWidth, info.strideWidth, info.filterWidth, info.dilationWidth) -
-    info.inWidth -
-    left;
-  const cropped = scope.slice(
-    x,
-    [0, 0, 0, 0],
-    [
-      x.shape[0]!,
-      info.inHeight + Math.min(0, bottom),
-      info.inWidth + Math.min(0, right),
-      x.shape[3]!,
-    ],
-  );
-  const pad = [
-    [0, 0],
-    [top, Math.max(0, bottom)],
-    [left, Math.max(0, right)],
-    [0, 0],
-  ];
-  return scope.runStock(kernelName, { ...all, x: cropped }, {
-    ...attrs,
-    pad,
-  } as unknown as NamedAttrMap);
 }
 
 function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
@@ -171,29 +182,32 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
     kernelName,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, filter, bias, preluActivationWeights } = inputs;
       const a = attrs as unknown as ConvAttrs;
       const activation = a.activation ?? 'linear';
       return withScope(backend, (scope) => {
-        const co = filter!.shape[3]!;
-        const supported =
-          a.dataFormat !== 'NCHW' &&
-          x!.dtype === 'float32' &&
-          filter!.dtype === 'float32' &&
-          co % 4 === 0 &&
-          (activation === 'linear' || activation === 'relu') &&
-          preluActivationWeights === undefined &&
-          (bias === undefined || bias.dtype === 'float32');
-        // A bias of one value per output channel ([Co] or [1, ..., 1, Co]) is added inside the
-        // kernel; any other broadcastable bias (e.g. [Ho, Wo, Co]; [Co, 1] is one per column)
-        // after it, by Add. The stock kernel throws on a bias of rank > 1.
+        const native = a.dataFormat !== 'NCHW' ? nativeKernels(backend) : undefined;
+        if (native === undefined) {
+          return scope.runStock(
+            kernelName,
+            inputs as Record<string, TensorInfo>,
+            attrs as NamedAttrMap,
+          );
+        }
+        const x = asFloat32(scope, inputs.x!);
+        const filter = asFloat32(scope, inputs.filter!);
+        const bias = inputs.bias === undefined ? undefined : asFloat32(scope, inputs.bias);
+        const co = filter.shape[3]!;
+        // Output channels padded to a multiple of 4 (zero filters), cropped after.
+        const cpo = Math.ceil(co / 4) * 4;
+        // A bias of one value per output channel ([Co] or [1, ..., 1, Co]) and ReLU are applied
+        // inside the kernel; any other broadcastable bias (e.g. [Ho, Wo, Co]; [Co, 1] is one
+        // per column) and activation after it, by their own kernels.
         const perChannel =
           bias === undefined || (size(bias.shape) === co && bias.shape.at(-1) === co);
-        const native = supported ? nativeKernels(backend) : undefined;
-        if (native === undefined) return stockConv(scope, kernelName, inputs, a);
+        const inKernel = perChannel && (activation === 'linear' || activation === 'relu');
         const info = backend_util.computeConv2DInfo(
-          x!.shape as Shape4,
-          filter!.shape as Shape4,
+          x.shape as Shape4,
+          filter.shape as Shape4,
           a.strides,
           a.dilations,
           a.pad,
@@ -201,28 +215,50 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
           false,
           'channelsLast',
         );
-        const y = scope.allocUninitialized(info.outShape);
-        if (size(info.outShape) === 0) return y;
+        if (size(info.outShape) === 0) return scope.allocUninitialized(info.outShape);
         const { inChannels: ci, filterHeight: kh, filterWidth: kw } = info;
-        const bp = bias === undefined || !perChannel ? 0 : heapOffset(backend, bias);
-        const relu = activation === 'relu' && perChannel ? 1 : 0;
+        const padded = cpo === co ? info.outShape : [...info.outShape.slice(0, 3), cpo];
+        const y = scope.allocUninitialized(padded);
+        const biasIn =
+          bias !== undefined && inKernel
+            ? cpo === co
+              ? bias
+              : padLast(scope, native, bias, cpo)
+            : undefined;
+        const bp = biasIn === undefined ? 0 : heapOffset(backend, biasIn);
+        const relu = activation === 'relu' && inKernel ? 1 : 0;
         const finish = (out: TensorInfo): TensorInfo => {
-          if (perChannel) return out;
-          const biased = scope.run('Add', { a: out, b: bias! });
-          return activation === 'relu' ? scope.run('Relu', { x: biased }) : biased;
+          let result = out;
+          if (cpo !== co) {
+            result = scope.allocUninitialized(info.outShape);
+            native.crop_channels(
+              heapOffset(backend, out),
+              heapOffset(backend, result),
+              size(info.outShape) / co,
+              cpo,
+              co,
+            );
+          }
+          if (inKernel) return result;
+          if (bias !== undefined) result = scope.run('Add', { a: result, b: bias });
+          return activate(
+            scope,
+            result,
+            activation,
+            a.leakyreluAlpha,
+            inputs.preluActivationWeights,
+          );
         };
         // The unfolded input is kh * kw times the input's size: above 64 MB the direct kernel
         // runs instead.
         const unfolded = size(info.outShape.slice(0, 3)) * kh * kw * ci;
         if (ci < 8 && unfolded <= maxUnfolded) {
-          return finish(fewChannels(scope, native, x!, filter!, bp, relu, y, info));
+          return finish(fewChannels(scope, native, x, filter, cpo, bp, relu, y, info));
         }
         // (tap, ci, co) in column blocks of co
-        const wp = packedFrom(backend, filter!, 'conv2d', kh * kw * ci * co, (dst) =>
-          native.pack_weights(heapOffset(backend, filter!), dst, kh * kw, ci, co, ci * co, co, 1),
-        );
+        const wp = packedFilter(backend, native, filter, cpo, 'conv2d', kh * kw, ci);
         const zeros = scope.alloc([ci]);
-        const [xp, zp, yp] = [x!, zeros, y].map((t) => heapOffset(backend, t));
+        const [xp, zp, yp] = [x, zeros, y].map((t) => heapOffset(backend, t));
         const macs = size(info.outShape) * kh * kw * ci;
         const rows = info.batchSize * info.outHeight;
         runNative(backend, native, 'conv2d_forward', rows, macs, [
@@ -237,7 +273,7 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
           ci,
           info.outHeight,
           info.outWidth,
-          co,
+          cpo,
           info.filterHeight,
           info.filterWidth,
           info.strideHeight,

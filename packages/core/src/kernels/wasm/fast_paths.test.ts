@@ -88,6 +88,22 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
     expect(errors.map((e) => e < 1e-5)).toEqual(errors.map(() => true));
   });
 
+  it('gives zeros (plus bias) for an empty inner dimension (found by fuzzing)', async () => {
+    const { wasm, cpu } = await onBothBackends(() => [
+      tf.matMul(tf.zeros([3, 0]), tf.zeros([0, 4])),
+      tf.fused.matMul({
+        a: tf.zeros([3, 0]),
+        b: tf.zeros([0, 8]),
+        bias: tf.ones([8]),
+        activation: 'relu',
+      }),
+    ]);
+    wasm.forEach((r, i) => {
+      expect(r.shape).toEqual(cpu[i]!.shape);
+      expect(Array.from(r.values)).toEqual(Array.from(cpu[i]!.values));
+    });
+  });
+
   it('gives dense-layer gradients matching cpu to 1e-4 relative', async () => {
     const { wasm, cpu } = await onBothBackends(() => {
       const f = (x: tf.Tensor, w: tf.Tensor) =>

@@ -16,6 +16,7 @@
  * 1 ([1, N], [M, N], a scalar). Such products run as BatchMatMul, then Add of the bias, then the
  * activation's own kernel.
  */
+import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { type KernelScope, kernelUnsupported, withScope } from './composite';
 import { heapOffset, nativeKernels, runNative } from './native/module';
@@ -130,6 +131,22 @@ function matMulConfig(kernelName: 'BatchMatMul' | '_FusedMatMul'): KernelConfig 
         return withScope(backend, (scope) => scope.runStock(kernelName, inputs as never, a));
       }
       return withScope(backend, (scope) => {
+        const rank = left.shape.length;
+        const inner = left.shape[a.transposeA ? rank - 2 : rank - 1]!;
+        if (inner === 0) {
+          // An empty inner dimension: the product is zeros (the stock kernels returned
+          // uninitialised memory; found by fuzzing), then the bias and activation.
+          const m = left.shape[a.transposeA ? rank - 1 : rank - 2]!;
+          const n = right.shape[a.transposeB ? rank - 2 : rank - 1]!;
+          const batch = backend_util.assertAndGetBroadcastShape(
+            left.shape.slice(0, -2),
+            right.shape.slice(0, -2),
+          );
+          const zeros = scope.alloc([...batch, m, n]);
+          if (kernelName === 'BatchMatMul') return zeros;
+          const biased = inputs.bias ? scope.run('Add', { a: zeros, b: inputs.bias }) : zeros;
+          return activate(scope, biased, a, inputs.preluActivationWeights);
+        }
         const native = nativeProduct(scope, inputs as Record<string, TensorInfo>, a);
         if (native !== undefined) return native;
         const lhs = a.transposeA ? swapLastTwo(scope, left) : left;

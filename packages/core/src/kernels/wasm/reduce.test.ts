@@ -36,6 +36,18 @@ describe('Sum and Mean on wasm', () => {
     }
   });
 
+  it('give 0 over an empty axis, as the cpu backend (found by fuzzing)', async () => {
+    const { wasm, cpu } = await onBothBackends(() => [
+      tf.sum(tf.zeros([0, 3], 'int32'), 0),
+      tf.sum(tf.zeros([2, 0, 4]), 1, true),
+      tf.mean(tf.zeros([0, 5]), 0),
+    ]);
+    wasm.forEach((r, i) => {
+      expect(r.shape).toEqual(cpu[i]!.shape);
+      expect(Array.from(r.values)).toEqual(Array.from(cpu[i]!.values));
+    });
+  });
+
   it('leave int32 sums to the stock kernel', async () => {
     await tf.setBackend('wasm');
     const x = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');

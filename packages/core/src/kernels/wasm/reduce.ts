@@ -31,6 +31,18 @@ function reduceConfig(kernelName: 'Sum' | 'Mean'): KernelConfig {
       const { axis, keepDims } = attrs as unknown as ReduceAttrs;
       return withScope(backend, (scope) => {
         const k = x.dtype === 'float32' ? leadingAxes(x.shape, axis) : 0;
+        if (x.shape.some((n) => n === 0) && x.dtype !== 'string') {
+          // An empty reduction: the stock kernels returned uninitialised memory (found by
+          // fuzzing). Sum and Mean are 0, as on the CPU backend.
+          const axes = util.parseAxisParam(axis, x.shape);
+          const shape = x.shape.map((n, i) => (axes.includes(i) ? 1 : n));
+          const outShape = keepDims ? shape : x.shape.filter((_, i) => !axes.includes(i));
+          const dtype =
+            kernelName === 'Mean' ? 'float32' : x.dtype === 'float32' ? 'float32' : 'int32';
+          const out = scope.allocUninitialized(outShape, dtype);
+          scope.view(out).fill(0);
+          return out;
+        }
         const native = k > 0 && k < x.shape.length ? nativeKernels(backend) : undefined;
         const rows = x.shape.slice(0, k).reduce((a, b) => a * b, 1);
         if (native === undefined || rows === 0) {
