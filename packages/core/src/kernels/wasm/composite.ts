@@ -7,7 +7,13 @@
  * found it apart from its one output.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { DataType, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type {
+  DataType,
+  KernelConfig,
+  NamedAttrMap,
+  TensorInfo,
+  backend_util,
+} from '@tensorflow/tfjs-core';
 import { GensynthError } from '../../errors';
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` that composite kernels use. */
@@ -143,6 +149,29 @@ export function withScope(backend: object, body: (scope: KernelScope) => TensorI
   } finally {
     scope.dispose();
   }
+}
+
+/**
+ * Throw unless `dy` has the shape the convolution described by `info` outputs. tfjs does not
+ * check it; the CPU backend then reads dy by its own strides (NaN beyond its end) and gensynth's
+ * kernels would read past it, so a clear error is better than either.
+ */
+export function checkOutputGradient(
+  kernel: string,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  nhwc: boolean,
+): void {
+  const expected = nhwc
+    ? [info.batchSize, info.outHeight, info.outWidth, info.outChannels]
+    : [info.batchSize, info.outChannels, info.outHeight, info.outWidth];
+  if (dy.shape.length === 4 && dy.shape.every((n, i) => n === expected[i])) return;
+  throw new GensynthError('SHAPE_MISMATCH', {
+    where: `${kernel} (gensynth wasm kernel) input 'dy'`,
+    expected: `the convolution's output shape [${expected.join(', ')}] for its input shape, filter, strides and padding`,
+    received: `[${dy.shape.join(', ')}]`,
+    fix: 'Pass the output gradient of that convolution, or the input shape (conv2dTranspose: outputShape) that dy comes from.',
+  });
 }
 
 /** The `KERNEL_UNSUPPORTED` error of a gensynth kernel. */

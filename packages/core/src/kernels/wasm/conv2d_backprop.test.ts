@@ -214,6 +214,30 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
     });
   });
 
+  it('refuses an output gradient of the wrong size, naming dy (found by fuzzing)', async () => {
+    // tfjs does not check dy against the shape the strides and padding imply; the CPU backend
+    // then reads the wrong elements (NaN past dy's end).
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const dy = seeded([1, 5, 5, 4], 1) as tf.Tensor4D; // [1, 8, 8, 8] with stride 2 needs 4x4
+    const w = seeded([3, 3, 8, 4], 2) as tf.Tensor4D;
+    const x = seeded([1, 8, 8, 8], 3) as tf.Tensor4D;
+    expect(() => tf.conv2dTranspose(dy, w, [1, 8, 8, 8], 2, 'same')).toThrow(
+      /Conv2DBackpropInput.*input 'dy'.*\[1, 4, 4, 4\].*received \[1, 5, 5, 4\]/s,
+    );
+    expect(() =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 4] },
+        ),
+    ).toThrow(/Conv2DBackpropFilter.*input 'dy'/s);
+    tf.dispose([dy, w, x]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('keeps cached sub-filters apart for reshaped views of the same weights', async () => {
     // Both filters share one data id; a cache keyed on the data id alone would reuse the first.
     const { wasm, cpu } = await onBothBackends(() => {

@@ -19,7 +19,7 @@
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { type KernelScope, asFloat32, withScope } from './composite';
+import { type KernelScope, asFloat32, checkOutputGradient, withScope } from './composite';
 import { crop4d } from './layout';
 import { heapOffset, nativeKernels, runNative } from './native/module';
 
@@ -54,6 +54,7 @@ export function conv2dBackpropFilter(
   );
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { inChannels, outChannels, inHeight, inWidth, outHeight, outWidth } = info;
+  checkOutputGradient('Conv2DBackpropFilter', dy, info, nhwc);
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
 

@@ -29,7 +29,7 @@
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackpropAttrs } from './conv2d_backprop_filter';
-import { KernelScope, asFloat32, withScope } from './composite';
+import { KernelScope, asFloat32, checkOutputGradient, withScope } from './composite';
 import { DerivedFilterCache } from './filter_cache';
 import { type NativeKernels, heapOffset, nativeKernels, runNative } from './native/module';
 import { packedFrom } from './native/packed';
@@ -194,6 +194,7 @@ export function conv2dBackpropInput(
   );
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { batchSize, inChannels: ci, inHeight, inWidth, outHeight, outWidth } = info;
+  checkOutputGradient('Conv2DBackpropInput', dy, info, nhwc);
   const native = nhwc && dy.dtype === 'float32' ? nativeKernels(scope.backend) : undefined;
   if (native !== undefined && ci < 8 && (kh * kw * ci) % 4 === 0) {
     const unfolded = batchSize * outHeight * outWidth * kh * kw * ci;
