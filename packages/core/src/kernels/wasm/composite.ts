@@ -174,6 +174,43 @@ export function checkOutputGradient(
   });
 }
 
+/**
+ * Apply the fused activation of a `_FusedMatMul` or `FusedConv2D` call with its own kernel
+ * (`leakyreluAlpha` and `prelu` as the fused kernel takes them).
+ */
+export function applyActivation(
+  scope: KernelScope,
+  x: TensorInfo,
+  kernel: string,
+  activation: string | undefined,
+  leakyreluAlpha: number | undefined,
+  prelu: TensorInfo | undefined,
+): TensorInfo {
+  switch (activation ?? 'linear') {
+    case 'linear':
+      return x;
+    case 'relu':
+      return scope.run('Relu', { x });
+    case 'relu6':
+      return scope.run('Relu6', { x });
+    case 'elu':
+      return scope.run('Elu', { x });
+    case 'sigmoid':
+      return scope.run('Sigmoid', { x });
+    case 'leakyrelu':
+      return scope.run('LeakyRelu', { x }, { alpha: leakyreluAlpha ?? 0.2 });
+    case 'prelu':
+      return scope.run('Prelu', { x, alpha: prelu! });
+    default:
+      throw kernelUnsupported(
+        kernel,
+        "activation 'linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu' or 'prelu'",
+        `'${String(activation)}'`,
+        'Apply that activation as a separate op after the product or convolution.',
+      );
+  }
+}
+
 /** The `KERNEL_UNSUPPORTED` error of a gensynth kernel. */
 export function kernelUnsupported(
   kernel: string,

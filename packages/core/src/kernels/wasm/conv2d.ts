@@ -18,7 +18,7 @@
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { KernelScope, asFloat32, kernelUnsupported, withScope } from './composite';
+import { KernelScope, applyActivation, asFloat32, withScope } from './composite';
 import { type NativeKernels, heapOffset, nativeKernels, runNative } from './native/module';
 import { packedFrom } from './native/packed';
 
@@ -144,39 +144,6 @@ function padLast(scope: KernelScope, native: NativeKernels, t: TensorInfo, to: n
   return out;
 }
 
-/** Apply a fused activation other than ReLU with its own kernel. */
-function activate(
-  scope: KernelScope,
-  x: TensorInfo,
-  activation: string,
-  alpha: number | undefined,
-  prelu: TensorInfo | undefined,
-): TensorInfo {
-  switch (activation) {
-    case 'linear':
-      return x;
-    case 'relu':
-      return scope.run('Relu', { x });
-    case 'relu6':
-      return scope.run('Relu6', { x });
-    case 'elu':
-      return scope.run('Elu', { x });
-    case 'sigmoid':
-      return scope.run('Sigmoid', { x });
-    case 'leakyrelu':
-      return scope.run('LeakyRelu', { x }, { alpha: alpha ?? 0.2 });
-    case 'prelu':
-      return scope.run('Prelu', { x, alpha: prelu! });
-    default:
-      throw kernelUnsupported(
-        'FusedConv2D',
-        "activation 'linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu' or 'prelu'",
-        `'${activation}'`,
-        'Apply that activation as a separate op after tf.conv2d.',
-      );
-  }
-}
-
 function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
   return {
     kernelName,
@@ -241,9 +208,10 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
           }
           if (inKernel) return result;
           if (bias !== undefined) result = scope.run('Add', { a: result, b: bias });
-          return activate(
+          return applyActivation(
             scope,
             result,
+            kernelName,
             activation,
             a.leakyreluAlpha,
             inputs.preluActivationWeights,

@@ -18,7 +18,7 @@
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { type KernelScope, kernelUnsupported, withScope } from './composite';
+import { type KernelScope, applyActivation, withScope } from './composite';
 import { heapOffset, nativeKernels, runNative } from './native/module';
 import { packedFrom } from './native/packed';
 
@@ -36,38 +36,6 @@ function swapLastTwo(scope: KernelScope, x: TensorInfo): TensorInfo {
   perm[rank - 2] = rank - 1;
   perm[rank - 1] = rank - 2;
   return scope.transpose(x, perm);
-}
-
-/** Apply a fused activation with its own kernel. */
-function activate(
-  scope: KernelScope,
-  x: TensorInfo,
-  attrs: MatMulAttrs,
-  alpha?: TensorInfo,
-): TensorInfo {
-  switch (attrs.activation ?? 'linear') {
-    case 'linear':
-      return x;
-    case 'relu':
-      return scope.run('Relu', { x });
-    case 'relu6':
-      return scope.run('Relu6', { x });
-    case 'elu':
-      return scope.run('Elu', { x });
-    case 'sigmoid':
-      return scope.run('Sigmoid', { x });
-    case 'leakyrelu':
-      return scope.run('LeakyRelu', { x }, { alpha: attrs.leakyreluAlpha ?? 0.2 });
-    case 'prelu':
-      return scope.run('Prelu', { x, alpha: alpha! });
-    default:
-      throw kernelUnsupported(
-        '_FusedMatMul',
-        "activation 'linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu' or 'prelu'",
-        `'${String(attrs.activation)}'`,
-        'Apply that activation as a separate op after tf.matMul.',
-      );
-  }
 }
 
 const size = (shape: number[]) => shape.reduce((p, n) => p * n, 1);
@@ -145,7 +113,14 @@ function matMulConfig(kernelName: 'BatchMatMul' | '_FusedMatMul'): KernelConfig 
           const zeros = scope.alloc([...batch, m, n]);
           if (kernelName === 'BatchMatMul') return zeros;
           const biased = inputs.bias ? scope.run('Add', { a: zeros, b: inputs.bias }) : zeros;
-          return activate(scope, biased, a, inputs.preluActivationWeights);
+          return applyActivation(
+            scope,
+            biased,
+            kernelName,
+            a.activation,
+            a.leakyreluAlpha,
+            inputs.preluActivationWeights,
+          );
         }
         const native = nativeProduct(scope, inputs as Record<string, TensorInfo>, a);
         if (native !== undefined) return native;
@@ -167,7 +142,14 @@ function matMulConfig(kernelName: 'BatchMatMul' | '_FusedMatMul'): KernelConfig 
           { transposeA: false, transposeB: false }, // no activation: it comes after the bias
         );
         const biased = inputs.bias ? scope.run('Add', { a: product, b: inputs.bias }) : product;
-        return activate(scope, biased, a, inputs.preluActivationWeights);
+        return applyActivation(
+          scope,
+          biased,
+          kernelName,
+          a.activation,
+          a.leakyreluAlpha,
+          inputs.preluActivationWeights,
+        );
       });
     },
   };
