@@ -7,11 +7,12 @@
  * per channel. Statistics that are not one value per channel of the last axis, non-float
  * inputs, or channel counts that are not a multiple of 4 go to the stock kernel.
  */
+import { util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { withScope } from './composite';
 import { heapOffset, nativeKernels } from './native/module';
 
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const size = util.sizeFromShape;
 
 export const fusedBatchNormConfig: KernelConfig = {
   kernelName: 'FusedBatchNorm',

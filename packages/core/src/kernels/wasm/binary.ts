@@ -7,7 +7,7 @@
  * operation, so the results are the stock kernels'. Other dtypes and broadcasts go to the stock
  * kernels.
  */
-import { backend_util } from '@tensorflow/tfjs-core';
+import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { withScope } from './composite';
 import { heapOffset, nativeKernels } from './native/module';
@@ -15,7 +15,7 @@ import { heapOffset, nativeKernels } from './native/module';
 const OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
 type BinaryKernel = keyof typeof OPS;
 
-const size = (shape: number[]) => shape.reduce((p, n) => p * n, 1);
+const size = util.sizeFromShape;
 
 /** Whether `small`, without leading 1s, is the trailing part of `shape`. */
 function isTrailing(small: number[], shape: number[]): boolean {

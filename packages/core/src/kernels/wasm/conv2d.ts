@@ -16,10 +16,16 @@
  * past the output tensor (heap corruption); a 'same' convolution with a 1x2 filter and strides
  * [1, 3] came out all zeros; a bias of rank > 1 threw.
  */
-import { backend_util } from '@tensorflow/tfjs-core';
+import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { KernelScope, applyActivation, asFloat32, withScope } from './composite';
-import { type NativeKernels, heapOffset, nativeKernels, runNative } from './native/module';
+import {
+  type NativeKernels,
+  heapOffset,
+  nativeKernels,
+  runNative,
+  convGeometry,
+} from './native/module';
 import { packedFrom } from './native/packed';
 
 type Shape4 = [number, number, number, number];
@@ -34,7 +40,7 @@ interface ConvAttrs {
   leakyreluAlpha?: number;
 }
 
-/** The most values the unfolded input of a few-channel convolution may take (64 MB). */
+/** The most values the unfolded input (or gradient) of a few-channel call may take (64 MB). */
 let maxUnfolded = 16 * 2 ** 20;
 
 /** Change that limit (tests: 0 sends every few-channel convolution to the direct kernel). */
@@ -42,7 +48,12 @@ export function setMaxUnfolded(values: number): void {
   maxUnfolded = values;
 }
 
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+/** The limit, for the transposed convolution's unfolded gradient too. */
+export function maxUnfoldedValues(): number {
+  return maxUnfolded;
+}
+
+const size = util.sizeFromShape;
 
 /**
  * Few input channels (an RGB or grey image): the direct kernel's inner loop would run over only
@@ -76,14 +87,7 @@ function fewChannels(
     ci,
     outHeight,
     outWidth,
-    kh,
-    kw,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    info.padInfo.top,
-    info.padInfo.left,
+    ...convGeometry(info),
   ]);
   // the filter [kh, kw, ci, cpo] read as [k, cpo]: the same packing as the direct kernel's
   const wp = packedFilter(backend, native, filter, cpo, 'conv2d', 1, k);
@@ -242,14 +246,7 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
           info.outHeight,
           info.outWidth,
           cpo,
-          info.filterHeight,
-          info.filterWidth,
-          info.strideHeight,
-          info.strideWidth,
-          info.dilationHeight,
-          info.dilationWidth,
-          info.padInfo.top,
-          info.padInfo.left,
+          ...convGeometry(info),
           relu,
         ]);
         return finish(y);

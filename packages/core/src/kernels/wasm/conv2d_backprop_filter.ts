@@ -21,7 +21,7 @@ import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { type KernelScope, asFloat32, checkOutputGradient, withScope } from './composite';
 import { crop4d } from './layout';
-import { heapOffset, nativeKernels, runNative } from './native/module';
+import { heapOffset, nativeKernels, runNative, convGeometry } from './native/module';
 
 type Shape4 = [number, number, number, number];
 
@@ -75,14 +75,7 @@ export function conv2dBackpropFilter(
       outHeight,
       outWidth,
       outChannels,
-      kh,
-      kw,
-      sh,
-      sw,
-      info.dilationHeight,
-      info.dilationWidth,
-      pt,
-      pl,
+      ...convGeometry(info),
     ]);
     return dw;
   }

@@ -28,10 +28,17 @@
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { maxUnfoldedValues } from './conv2d';
 import type { BackpropAttrs } from './conv2d_backprop_filter';
 import { KernelScope, asFloat32, checkOutputGradient, withScope } from './composite';
 import { DerivedFilterCache } from './filter_cache';
-import { type NativeKernels, heapOffset, nativeKernels, runNative } from './native/module';
+import {
+  type NativeKernels,
+  heapOffset,
+  nativeKernels,
+  runNative,
+  convGeometry,
+} from './native/module';
 import { packedFrom } from './native/packed';
 
 type Shape4 = [number, number, number, number];
@@ -66,9 +73,6 @@ function phaseAxis(
 }
 
 const subFilters = new DerivedFilterCache();
-
-/** The most values the unfolded gradient of a few-channel call may take (64 MB). */
-const MAX_UNFOLDED = 16 * 2 ** 20;
 
 /**
  * Few input channels (an RGB or grey image): each dy pixel's contribution to every tap, cols =
@@ -123,14 +127,7 @@ function fewChannels(
     ci,
     outHeight,
     outWidth,
-    kh,
-    kw,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    info.padInfo.top,
-    info.padInfo.left,
+    ...convGeometry(info),
   );
   return dx;
 }
@@ -198,7 +195,7 @@ export function conv2dBackpropInput(
   const native = nhwc && dy.dtype === 'float32' ? nativeKernels(scope.backend) : undefined;
   if (native !== undefined && ci < 8 && (kh * kw * ci) % 4 === 0) {
     const unfolded = batchSize * outHeight * outWidth * kh * kw * ci;
-    if (unfolded <= MAX_UNFOLDED) return fewChannels(scope, native, dy, w, inputShape, info);
+    if (unfolded <= maxUnfoldedValues()) return fewChannels(scope, native, dy, w, inputShape, info);
   }
   if (native !== undefined) {
     const co = info.outChannels;
@@ -236,14 +233,7 @@ export function conv2dBackpropInput(
       outHeight,
       outWidth,
       co,
-      kh,
-      kw,
-      sh,
-      sw,
-      info.dilationHeight,
-      info.dilationWidth,
-      info.padInfo.top,
-      info.padInfo.left,
+      ...convGeometry(info),
     ]);
     if (cp === ci) return dx;
     const cropped = scope.allocUninitialized(inputShape);

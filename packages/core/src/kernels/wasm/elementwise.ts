@@ -15,11 +15,12 @@
  * (JavaScript loops over WASM heap views were tried for Greater and Select, LeakyReLU's gradient,
  * and ran slower than the stock kernels, ~8 ns per element.)
  */
+import { util } from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { type WasmBackend, stockWasmKernel, withScope } from './composite';
 import { heapOffset, nativeKernels } from './native/module';
 
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const size = util.sizeFromShape;
 
 export const leakyReluConfig: KernelConfig = {
   kernelName: 'LeakyRelu',

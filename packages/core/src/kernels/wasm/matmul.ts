@@ -16,7 +16,7 @@
  * 1 ([1, N], [M, N], a scalar). Such products run as BatchMatMul, then Add of the bias, then the
  * activation's own kernel.
  */
-import { backend_util } from '@tensorflow/tfjs-core';
+import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { type KernelScope, applyActivation, withScope } from './composite';
 import { heapOffset, nativeKernels, runNative } from './native/module';
@@ -38,7 +38,7 @@ function swapLastTwo(scope: KernelScope, x: TensorInfo): TensorInfo {
   return scope.transpose(x, perm);
 }
 
-const size = (shape: number[]) => shape.reduce((p, n) => p * n, 1);
+const size = util.sizeFromShape;
 
 /** The product on gensynth's kernel, or undefined where it does not apply (see the header). */
 function nativeProduct(
@@ -99,6 +99,16 @@ function matMulConfig(kernelName: 'BatchMatMul' | '_FusedMatMul'): KernelConfig 
         return withScope(backend, (scope) => scope.runStock(kernelName, inputs as never, a));
       }
       return withScope(backend, (scope) => {
+        // The fused kernel's bias and activation, by their own kernels.
+        const biasThenActivate = (product: TensorInfo): TensorInfo =>
+          applyActivation(
+            scope,
+            inputs.bias ? scope.run('Add', { a: product, b: inputs.bias }) : product,
+            kernelName,
+            a.activation,
+            a.leakyreluAlpha,
+            inputs.preluActivationWeights,
+          );
         const rank = left.shape.length;
         const inner = left.shape[a.transposeA ? rank - 2 : rank - 1]!;
         if (inner === 0) {
@@ -112,15 +122,7 @@ function matMulConfig(kernelName: 'BatchMatMul' | '_FusedMatMul'): KernelConfig 
           );
           const zeros = scope.alloc([...batch, m, n]);
           if (kernelName === 'BatchMatMul') return zeros;
-          const biased = inputs.bias ? scope.run('Add', { a: zeros, b: inputs.bias }) : zeros;
-          return applyActivation(
-            scope,
-            biased,
-            kernelName,
-            a.activation,
-            a.leakyreluAlpha,
-            inputs.preluActivationWeights,
-          );
+          return biasThenActivate(zeros);
         }
         const native = nativeProduct(scope, inputs as Record<string, TensorInfo>, a);
         if (native !== undefined) return native;
@@ -141,15 +143,7 @@ function matMulConfig(kernelName: 'BatchMatMul' | '_FusedMatMul'): KernelConfig 
           { a: lhs, b: rhs },
           { transposeA: false, transposeB: false }, // no activation: it comes after the bias
         );
-        const biased = inputs.bias ? scope.run('Add', { a: product, b: inputs.bias }) : product;
-        return applyActivation(
-          scope,
-          biased,
-          kernelName,
-          a.activation,
-          a.leakyreluAlpha,
-          inputs.preluActivationWeights,
-        );
+        return biasThenActivate(product);
       });
     },
   };

@@ -13,7 +13,7 @@
  * whose memory is not reachable), `nativeKernels` returns undefined and the kernels fall back to
  * their composite forms.
  */
-import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { TensorInfo, backend_util } from '@tensorflow/tfjs-core';
 import { threadedWasmThreads } from '../threads';
 import { NATIVE_WASM_PLAIN, NATIVE_WASM_SHARED } from './binary';
 import { KernelPool, type PARALLEL_EXPORTS } from './pool';
@@ -223,6 +223,23 @@ export function nativeKernelsUsable(): boolean {
 /** Turn the module off (true) or back on; for tests that compare against the composite path. */
 export function setNativeKernelsDisabled(value: boolean): void {
   disabled = value;
+}
+
+/**
+ * A convolution's filter, stride, dilation and top/left padding, in the order every kernel of
+ * `wasm/kernels.c` takes them: (kh, kw, sh, sw, dh, dw, pt, pl).
+ */
+export function convGeometry(info: backend_util.Conv2DInfo): number[] {
+  return [
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
 }
 
 /** Byte offset of a tensor's data in tfjs's heap. */
