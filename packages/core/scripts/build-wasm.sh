@@ -6,7 +6,9 @@
 #   bash packages/core/scripts/build-wasm.sh
 #
 # Two variants, because an imported memory must match in being shared: "plain" for tfjs's
-# single-threaded build, "shared" for its threaded one. The module runs inside tfjs's memory, so
+# single-threaded build, "shared" for its threaded one; and each again with relaxed SIMD's fused
+# multiply-add in the convolution and product loops ("fma", used where the runtime has relaxed
+# SIMD). The module runs inside tfjs's memory, so
 # the build refuses any output that has a data segment, a start function, or touches a global
 # (the stack pointer): the kernels must write nowhere but the buffers they are given.
 set -euo pipefail
@@ -18,12 +20,16 @@ trap 'rm -rf "$tmp"' EXIT
 
 common=(--target=wasm32 -O3 -msimd128 -nostdlib -ffreestanding -fno-builtin -Wall -Werror
   -Wl,--no-entry -Wl,--import-memory -Wl,--strip-all)
-clang "${common[@]}" -o "$tmp/plain.wasm" "$src"
-clang "${common[@]}" -matomics -mbulk-memory -Wl,--shared-memory -Wl,--max-memory=4294967296 \
-  -o "$tmp/shared.wasm" "$src"
+clang="${CLANG:-$(command -v clang-19 || command -v clang)}"
+shared=(-matomics -mbulk-memory -Wl,--shared-memory -Wl,--max-memory=4294967296)
+fma=(-mrelaxed-simd -DGENSYNTH_FMA)
+"$clang" "${common[@]}" -o "$tmp/plain.wasm" "$src"
+"$clang" "${common[@]}" "${shared[@]}" -o "$tmp/shared.wasm" "$src"
+"$clang" "${common[@]}" "${fma[@]}" -o "$tmp/plain_fma.wasm" "$src"
+"$clang" "${common[@]}" "${shared[@]}" "${fma[@]}" -o "$tmp/shared_fma.wasm" "$src"
 
-for variant in plain shared; do
-  wat="$(wasm2wat --enable-threads "$tmp/$variant.wasm")"
+for variant in plain shared plain_fma shared_fma; do
+  wat="$(wasm2wat --enable-threads --enable-relaxed-simd "$tmp/$variant.wasm")"
   if grep -Eq '\((data|start)|global\.(get|set)|\bcall\b' <<<"$wat"; then
     echo "build-wasm: $variant.wasm has a data segment, a start function, a call or a global" >&2
     echo "access; the kernels must be leaf functions without static data or stack use." >&2
@@ -38,5 +44,8 @@ hash="$(sha256sum "$src" | cut -d' ' -f1)"
   echo "export const NATIVE_WASM_SOURCE_SHA256 = '$hash';"
   printf "export const NATIVE_WASM_PLAIN =\n  '%s';\n" "$(base64 -w0 "$tmp/plain.wasm")"
   printf "export const NATIVE_WASM_SHARED =\n  '%s';\n" "$(base64 -w0 "$tmp/shared.wasm")"
+  printf "export const NATIVE_WASM_PLAIN_FMA =\n  '%s';\n" "$(base64 -w0 "$tmp/plain_fma.wasm")"
+  printf "export const NATIVE_WASM_SHARED_FMA =\n  '%s';\n" "$(base64 -w0 "$tmp/shared_fma.wasm")"
 } >"$out"
-echo "build-wasm: wrote $out ($(stat -c%s "$tmp/plain.wasm") + $(stat -c%s "$tmp/shared.wasm") bytes)"
+sizes="$(for v in plain shared plain_fma shared_fma; do stat -c%s "$tmp/$v.wasm"; done | paste -sd+)"
+echo "build-wasm: wrote $out ($("$clang" --version | head -1); $sizes bytes)"

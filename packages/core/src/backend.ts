@@ -11,6 +11,7 @@ import { getLogger, type Logger } from './logger';
 import { registerWasmTrainingKernels } from './kernels/wasm';
 import {
   nativeKernelThreads,
+  nativeKernelsFma,
   nativeKernelsUsable,
   prepareNativeKernels,
 } from './kernels/wasm/native/module';
@@ -58,6 +59,11 @@ export interface BackendChoice {
   skipped: { name: BackendName; reason: string }[];
   /** 'wasm' only: the threads its training kernels run on. */
   threads?: number;
+  /**
+   * 'wasm' only: whether gensynth's kernel module runs with fused multiply-adds (relaxed SIMD;
+   * see the core README, "WebAssembly kernels").
+   */
+  fma?: boolean;
 }
 
 const PACKAGE_OF: Record<BackendName, string> = {
@@ -198,13 +204,15 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       }
       const why = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
       const threadCount = tfBackend === 'wasm' ? await wasmThreadCount() : undefined;
+      const fma = tfBackend === 'wasm' ? nativeKernelsFma(tf.backend()) : undefined;
       const threads = threadCount === undefined ? '' : `, ${threadCount} thread(s)`;
+      const fused = fma ? ', fused multiply-add' : '';
       logger.info(
-        `backend: using ${name} (tfjs '${tfBackend}'${threads})${why ? `; skipped ${why}` : ''}`,
+        `backend: using ${name} (tfjs '${tfBackend}'${threads}${fused})${why ? `; skipped ${why}` : ''}`,
       );
       return threadCount === undefined
         ? { name, tfBackend, skipped }
-        : { name, tfBackend, skipped, threads: threadCount };
+        : { name, tfBackend, skipped, threads: threadCount, fma: fma === true };
     } catch (error) {
       const reason = isNotInstalled(error)
         ? `${PACKAGE_OF[name]} is not installed`

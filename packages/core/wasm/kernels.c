@@ -16,6 +16,18 @@
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
+/*
+ * acc + a * b in the convolution and product loops. The "fma" variants of the module are built
+ * with -mrelaxed-simd -DGENSYNTH_FMA, where this is WebAssembly's relaxed multiply-add: one
+ * fused multiply-add instruction on x86 with FMA and on ARM (one rounding instead of two).
+ * Element-wise kernels and Adam keep separate multiplies and adds, to round as tfjs does.
+ */
+#ifdef GENSYNTH_FMA
+#define MADD(acc, a, b) wasm_f32x4_relaxed_madd((a), (b), (acc))
+#else
+#define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
+#endif
+
 typedef float f32;
 
 static inline int min_i(int a, int b) { return a < b ? a : b; }
@@ -83,17 +95,17 @@ void conv2d_filter_grad(const f32 *x, const f32 *dy, f32 *dw, int B, int H, int 
               for (int n = 0; n < nx; n++) {
                 const v128_t d0 = wasm_v128_load(dp), d1 = wasm_v128_load(dp + 4);
                 v128_t s = wasm_v128_load32_splat(xp);
-                a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(s, d0));
-                a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(s, d1));
+                a00 = MADD(a00, s, d0);
+                a01 = MADD(a01, s, d1);
                 s = wasm_v128_load32_splat(xp + 1);
-                a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(s, d0));
-                a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(s, d1));
+                a10 = MADD(a10, s, d0);
+                a11 = MADD(a11, s, d1);
                 s = wasm_v128_load32_splat(xp + 2);
-                a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(s, d0));
-                a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(s, d1));
+                a20 = MADD(a20, s, d0);
+                a21 = MADD(a21, s, d1);
                 s = wasm_v128_load32_splat(xp + 3);
-                a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(s, d0));
-                a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(s, d1));
+                a30 = MADD(a30, s, d0);
+                a31 = MADD(a31, s, d1);
                 xp += xs;
                 dp += Co;
               }
@@ -115,14 +127,14 @@ void conv2d_filter_grad(const f32 *x, const f32 *dy, f32 *dw, int B, int H, int 
               for (int n = 0; n < nx; n++) {
                 const v128_t d0 = wasm_v128_load(dp), d1 = wasm_v128_load(dp + 4);
                 v128_t s = wasm_v128_load32_splat(xp);
-                a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(s, d0));
-                a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(s, d1));
+                a00 = MADD(a00, s, d0);
+                a01 = MADD(a01, s, d1);
                 s = wasm_v128_load32_splat(xp + 1);
-                a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(s, d0));
-                a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(s, d1));
+                a10 = MADD(a10, s, d0);
+                a11 = MADD(a11, s, d1);
                 s = wasm_v128_load32_splat(xp + 2);
-                a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(s, d0));
-                a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(s, d1));
+                a20 = MADD(a20, s, d0);
+                a21 = MADD(a21, s, d1);
                 xp += xs;
                 dp += Co;
               }
@@ -140,8 +152,8 @@ void conv2d_filter_grad(const f32 *x, const f32 *dy, f32 *dw, int B, int H, int 
               const f32 *dp = dyb + ((long)oy * Wo + ox0) * Co + co;
               for (int n = 0; n < nx; n++) {
                 const v128_t s = wasm_v128_load32_splat(xp);
-                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, wasm_v128_load(dp)));
-                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, wasm_v128_load(dp + 4)));
+                a0 = MADD(a0, s, wasm_v128_load(dp));
+                a1 = MADD(a1, s, wasm_v128_load(dp + 4));
                 xp += xs;
                 dp += Co;
               }
@@ -157,8 +169,7 @@ void conv2d_filter_grad(const f32 *x, const f32 *dy, f32 *dw, int B, int H, int 
               const f32 *xp = xb + ((long)(oy * sh + ybase) * W + ox0 * sw + xbase) * Ci + ci;
               const f32 *dp = dyb + ((long)oy * Wo + ox0) * Co + co;
               for (int n = 0; n < nx; n++) {
-                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load32_splat(xp),
-                                                       wasm_v128_load(dp)));
+                a0 = MADD(a0, wasm_v128_load32_splat(xp), wasm_v128_load(dp));
                 xp += xs;
                 dp += Co;
               }
@@ -346,17 +357,17 @@ void tanh_f32(const f32 *in, f32 *out, int n) {
     for (int k = 0; k < (K); k++) {                                        \
       const v128_t b0 = wasm_v128_load(qw), b1 = wasm_v128_load(qw + 4);   \
       v128_t s = wasm_v128_load32_splat(q0 + k);                           \
-      a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(s, b0));                    \
-      a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(s, b1));                    \
+      a00 = MADD(a00, s, b0);                    \
+      a01 = MADD(a01, s, b1);                    \
       s = wasm_v128_load32_splat(q1 + k);                                  \
-      a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(s, b0));                    \
-      a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(s, b1));                    \
+      a10 = MADD(a10, s, b0);                    \
+      a11 = MADD(a11, s, b1);                    \
       s = wasm_v128_load32_splat(q2 + k);                                  \
-      a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(s, b0));                    \
-      a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(s, b1));                    \
+      a20 = MADD(a20, s, b0);                    \
+      a21 = MADD(a21, s, b1);                    \
       s = wasm_v128_load32_splat(q3 + k);                                  \
-      a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(s, b0));                    \
-      a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(s, b1));                    \
+      a30 = MADD(a30, s, b0);                    \
+      a31 = MADD(a31, s, b1);                    \
       qw += (LDW);                                                         \
     }                                                                      \
   } while (0)
@@ -366,10 +377,10 @@ void tanh_f32(const f32 *in, f32 *out, int n) {
     const f32 *q0 = (P0), *q1 = (P1), *q2 = (P2), *q3 = (P3), *qw = (WP);  \
     for (int k = 0; k < (K); k++) {                                        \
       const v128_t b0 = wasm_v128_load(qw);                                \
-      a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(wasm_v128_load32_splat(q0 + k), b0)); \
-      a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(wasm_v128_load32_splat(q1 + k), b0)); \
-      a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(wasm_v128_load32_splat(q2 + k), b0)); \
-      a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(wasm_v128_load32_splat(q3 + k), b0)); \
+      a00 = MADD(a00, wasm_v128_load32_splat(q0 + k), b0); \
+      a10 = MADD(a10, wasm_v128_load32_splat(q1 + k), b0); \
+      a20 = MADD(a20, wasm_v128_load32_splat(q2 + k), b0); \
+      a30 = MADD(a30, wasm_v128_load32_splat(q3 + k), b0); \
       qw += (LDW);                                                         \
     }                                                                      \
   } while (0)
@@ -415,23 +426,29 @@ void pack_weights(const f32 *src, f32 *dst, int T, int K, int N, int ts, int ks,
 /*
  * y[b, oy, ox, co] = act(sum_{i, j, ci} x[b, oy*sh + i*dh - pt, ox*sw + j*dwl - pl, ci]
  *                                    * w[i, j, ci, co] + bias[co])
- * x [B, H, W, Ci]; wp the filter [kh, kw, Ci, Co] packed by pack_weights (T = kh*kw, K = Ci,
- * N = Co); bias [Co] or 0 for none; y [B, Ho, Wo, Co]; act is the identity or, with relu != 0,
- * max(0, .). Co must be a multiple of 4; zeros holds Ci zeros. Rows r = b * Ho + oy in
- * [r0, r1). One column block of weights is swept over all rows before the next, so it stays in
- * cache.
+ * x [B, H, W, Ci] with its pixels xs floats apart (xs = Ci for a plain tensor); wp the filter
+ * [kh, kw, Ci, Co] packed by pack_weights (T = kh*kw, K = Ci, N = Co); bias [Co] or 0 for none;
+ * y [B, Ho, Wo, Co]; act is the identity or, with relu != 0, max(0, .). Co must be a multiple of
+ * 4; zeros holds Ci zeros. Rows r = b * Ho + oy in [r0, r1). One column block of weights is
+ * swept over all rows before the next, so it stays in cache.
+ *
+ * With xs < Ci, pixel windows overlap. For few input channels the caller uses that to read a
+ * whole filter row as one tap: over a padded input of c channels, kw = 1 and Ci = kw' * c with
+ * xs = c make each tap's Ci values the kw' neighbouring pixels of the real filter row, which lie
+ * next to each other in memory, and the filter packed for (kh, kw', c) is already the filter
+ * packed for (kh, 1, kw' * c).
  */
 EXPORT(conv2d_forward)
 void conv2d_forward(const f32 *x, const f32 *wp, const f32 *bias, const f32 *zeros, f32 *y, int B,
-                    int H, int W, int Ci, int Ho, int Wo, int Co, int kh, int kw, int sh, int sw,
-                    int dh, int dwl, int pt, int pl, int relu, int r0, int r1) {
+                    int H, int W, int Ci, int xs, int Ho, int Wo, int Co, int kh, int kw, int sh,
+                    int sw, int dh, int dwl, int pt, int pl, int relu, int r0, int r1) {
   (void)B;
   const v128_t z = wasm_f32x4_splat(0.0f);
   const long tk = (long)kh * kw * Ci;
 #define XPTR(P)                                                                     \
   ({                                                                               \
     const int ix_ = (ox + (P)) * sw + j * dwl - pl;                                \
-    ((P) < np && ix_ >= 0 && ix_ < W) ? xrow + (long)ix_ * Ci : zeros;             \
+    ((P) < np && ix_ >= 0 && ix_ < W) ? xrow + (long)ix_ * xs : zeros;             \
   })
 #define YPTR(P) (yr + (long)(ox + (P)) * Co + co)
   int co = 0;
@@ -441,7 +458,7 @@ void conv2d_forward(const f32 *x, const f32 *wp, const f32 *bias, const f32 *zer
     const v128_t c1 = bias ? wasm_v128_load(bias + co + 4) : z;
     for (int r = r0; r < r1; r++) {
       const int b = r / Ho, oy = r - b * Ho;
-      const f32 *xb = x + (long)b * H * W * Ci;
+      const f32 *xb = x + (long)b * H * W * xs;
       f32 *yr = y + (long)r * Wo * Co;
       for (int ox = 0; ox < Wo; ox += 4) {
         const int np = min_i(4, Wo - ox);
@@ -449,7 +466,7 @@ void conv2d_forward(const f32 *x, const f32 *wp, const f32 *bias, const f32 *zer
         for (int i = 0; i < kh; i++) {
           const int iy = oy * sh + i * dh - pt;
           if (iy < 0 || iy >= H) continue;
-          const f32 *xrow = xb + (long)iy * W * Ci;
+          const f32 *xrow = xb + (long)iy * W * xs;
           for (int j = 0; j < kw; j++) {
             STEP8(XPTR(0), XPTR(1), XPTR(2), XPTR(3), wb + (long)(i * kw + j) * Ci * 8, Ci, 8);
           }
@@ -475,7 +492,7 @@ void conv2d_forward(const f32 *x, const f32 *wp, const f32 *bias, const f32 *zer
     const v128_t c0 = bias ? wasm_v128_load(bias + co) : z;
     for (int r = r0; r < r1; r++) {
       const int b = r / Ho, oy = r - b * Ho;
-      const f32 *xb = x + (long)b * H * W * Ci;
+      const f32 *xb = x + (long)b * H * W * xs;
       f32 *yr = y + (long)r * Wo * Co;
       for (int ox = 0; ox < Wo; ox += 4) {
         const int np = min_i(4, Wo - ox);
@@ -483,7 +500,7 @@ void conv2d_forward(const f32 *x, const f32 *wp, const f32 *bias, const f32 *zer
         for (int i = 0; i < kh; i++) {
           const int iy = oy * sh + i * dh - pt;
           if (iy < 0 || iy >= H) continue;
-          const f32 *xrow = xb + (long)iy * W * Ci;
+          const f32 *xrow = xb + (long)iy * W * xs;
           for (int j = 0; j < kw; j++) {
             STEP4(XPTR(0), XPTR(1), XPTR(2), XPTR(3), wb + (long)(i * kw + j) * Ci * 4, Ci, 4);
           }
@@ -788,29 +805,73 @@ void im2col(const f32 *x, f32 *cols, int B, int H, int W, int C, int Ho, int Wo,
 }
 
 /*
- * col2im, the adjoint of im2col: dx [B, H, W, C] = 0, then every cols[p, (i*kw + j)*C + c] is
- * added to dx[b, oy*sh + i*dh - pt, ox*sw + j*dwl - pl, c] where that lies inside (p = (b*Ho +
- * oy)*Wo + ox), in order of p and then tap.
+ * col2im, the adjoint of im2col: dx[b, iy, ix, c] = the sum of cols[p, (i*kw + j)*C + c] over
+ * the taps (i, j) and pixels p = (b*Ho + oy)*Wo + ox with oy*sh + i*dh - pt = iy and
+ * ox*sw + j*dwl - pl = ix. Gathers dx rows r = b * H + iy in [r0, r1), so threads can share a
+ * call. Without dilation along the width, a pixel's filter row (kw*C values of cols) lands on
+ * kw*C consecutive values of the dx row and is added as vectors; the pixels are taken in
+ * ceil(kw/sw) passes of every ceil(kw/sw)-th column, whose segments do not overlap, so no load
+ * waits on the store just before it.
  */
 EXPORT(col2im)
 void col2im(const f32 *cols, f32 *dx, int B, int H, int W, int C, int Ho, int Wo, int kh, int kw,
-            int sh, int sw, int dh, int dwl, int pt, int pl) {
-  for (long k = 0; k < (long)B * H * W * C; k++) dx[k] = 0.0f;
-  const int K = kh * kw * C;
-  for (int b = 0; b < B; b++) {
-    for (int oy = 0; oy < Ho; oy++) {
-      for (int ox = 0; ox < Wo; ox++) {
-        const f32 *src = cols + (((long)b * Ho + oy) * Wo + ox) * K;
-        for (int i = 0; i < kh; i++) {
-          const int iy = oy * sh + i * dh - pt;
-          for (int j = 0; j < kw; j++, src += C) {
-            const int ix = ox * sw + j * dwl - pl;
-            if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-            f32 *dst = dx + (((long)b * H + iy) * W + ix) * C;
-            for (int c = 0; c < C; c++) dst[c] += src[c];
+            int sh, int sw, int dh, int dwl, int pt, int pl, int r0, int r1) {
+  (void)B;
+  const int K = kh * kw * C, L = kw * C;
+  const int passes = (kw + sw - 1) / sw;
+  for (int r = r0; r < r1; r++) {
+    const int b = r / H, iy = r - b * H;
+    f32 *dxr = dx + (long)r * W * C;
+    for (long k = 0; k < (long)W * C; k++) dxr[k] = 0.0f;
+    for (int i = 0; i < kh; i++) {
+      const int t = iy + pt - i * dh;
+      if (t < 0 || t % sh != 0 || t / sh >= Ho) continue;
+      const f32 *row = cols + ((long)b * Ho + t / sh) * Wo * K + (long)i * L;
+      for (int pass = 0; pass < passes; pass++) {
+        for (int ox = pass; ox < Wo; ox += passes) {
+          const int ix0 = ox * sw - pl;
+          const f32 *src = row + (long)ox * K;
+          if (dwl == 1 && ix0 >= 0 && ix0 + kw <= W) {
+            f32 *d = dxr + (long)ix0 * C;
+            int k = 0;
+            for (; k + 4 <= L; k += 4) {
+              wasm_v128_store(d + k, wasm_f32x4_add(wasm_v128_load(d + k), wasm_v128_load(src + k)));
+            }
+            for (; k < L; k++) d[k] += src[k];
+            continue;
+          }
+          for (int j = 0; j < kw; j++) {
+            const int ix = ix0 + j * dwl;
+            if (ix < 0 || ix >= W) continue;
+            f32 *d = dxr + (long)ix * C;
+            for (int c = 0; c < C; c++) d[c] += src[j * C + c];
           }
         }
       }
     }
+  }
+}
+
+/*
+ * dst [B, H + pt + pb, W + pl + pr, C] = src [B, H, W, C] surrounded by zeros, for rows
+ * r = b * (H + pt + pb) + y of dst in [r0, r1).
+ */
+EXPORT(pad_spatial)
+void pad_spatial(const f32 *src, f32 *dst, int B, int H, int W, int C, int pt, int pb, int pl,
+                 int pr, int r0, int r1) {
+  (void)B;
+  const int Hp = H + pt + pb;
+  const long row = (long)(W + pl + pr) * C;
+  for (int r = r0; r < r1; r++) {
+    const int b = r / Hp, y = r - b * Hp - pt;
+    f32 *d = dst + (long)r * row;
+    if (y < 0 || y >= H) {
+      for (long k = 0; k < row; k++) d[k] = 0.0f;
+      continue;
+    }
+    const f32 *s = src + ((long)b * H + y) * W * C;
+    for (long k = 0; k < (long)pl * C; k++) *d++ = 0.0f;
+    for (long k = 0; k < (long)W * C; k++) *d++ = s[k];
+    for (long k = 0; k < (long)pr * C; k++) *d++ = 0.0f;
   }
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { initTestBackends, onBothBackends, relativeError, seeded } from '../testing';
-import { setMaxUnfolded } from './conv2d';
+import { setFilterRowTaps, setMaxUnfolded } from './conv2d';
 
 beforeAll(initTestBackends);
 
@@ -33,6 +33,9 @@ const CASES: Case[] = [
     ],
   },
   { x: [2, 16, 16, 32], w: [4, 4, 32, 64], strides: 2, pad: 'same' }, // a DCGAN layer
+  { x: [3, 32, 32, 3], w: [4, 4, 3, 32], strides: 2, pad: 'same' }, // DCGAN's RGB layer
+  { x: [2, 11, 10, 3], w: [3, 5, 3, 6], strides: 1, pad: 'same', dilations: [2, 1] },
+  { x: [1, 5, 3, 2], w: [2, 4, 2, 4], strides: 3, pad: 'same' }, // filter wider than the input
 ];
 
 describe('Conv2D and FusedConv2D on wasm (direct SIMD kernel)', () => {
@@ -54,14 +57,17 @@ describe('Conv2D and FusedConv2D on wasm (direct SIMD kernel)', () => {
     tf.dispose([x, w, y]);
   });
 
-  // Fewer than 8 input channels: unfolded (im2col) by default, or the direct kernel with limit 0.
+  // Fewer than 8 input channels: filter rows as taps by default (unfolded with dilated columns),
+  // unfolded (im2col) without row taps, or the direct kernel with neither.
   it.each(
     CASES.flatMap((c) => [
-      { ...c, unfold: true },
-      { ...c, unfold: false },
+      { ...c, path: 'row taps' },
+      { ...c, path: 'unfold' },
+      { ...c, path: 'direct' },
     ]),
-  )('matches cpu for x $x, w $w, strides $strides, pad $pad (unfold $unfold)', async (c) => {
-    setMaxUnfolded(c.unfold ? 16 * 2 ** 20 : 0);
+  )('matches cpu for x $x, w $w, strides $strides, pad $pad ($path)', async (c) => {
+    setFilterRowTaps(c.path === 'row taps');
+    setMaxUnfolded(c.path === 'direct' ? 0 : 16 * 2 ** 20);
     const { wasm, cpu } = await onBothBackends(() => {
       const x = seeded(c.x, 1) as tf.Tensor4D;
       const w = seeded(c.w, 2) as tf.Tensor4D;
@@ -72,8 +78,9 @@ describe('Conv2D and FusedConv2D on wasm (direct SIMD kernel)', () => {
         tf.fused.conv2d({ ...args, bias }),
         tf.fused.conv2d({ ...args, bias, activation: 'relu' }),
       ];
-      setMaxUnfolded(16 * 2 ** 20);
     });
+    setFilterRowTaps(true);
+    setMaxUnfolded(16 * 2 ** 20);
     wasm.forEach((r, i) => {
       expect(r.shape).toEqual(cpu[i]!.shape);
       expect(relativeError(r.values, cpu[i]!.values)).toBeLessThan(1e-5);

@@ -5,8 +5,9 @@
  * The stock kernels run XNNPACK, which packs the filter whenever it meets a new weights tensor,
  * i.e. once per training step and layer, and hands every call to its own thread pool. The
  * direct kernel packs the HWIO filter itself in one pass (once per weights tensor, see
- * `native/packed.ts`); with fewer than 8 input channels (an RGB image) it unfolds the input and
- * runs one product instead (see `fewChannels`). Every NHWC call runs here: output channels are
+ * `native/packed.ts`); with fewer than 8 input channels (an RGB image) it reads each filter row
+ * as one tap over a zero-padded copy of the input (see `filterRowTaps`), or, with dilated
+ * columns, unfolds the input and runs one product (see `fewChannels`). Every NHWC call runs here: output channels are
  * padded to a multiple of 4, other dtypes cast to float32, and a bias that is not one value per
  * channel or an activation other than ReLU applied after, by their own kernels. NCHW goes to the
  * stock kernels.
@@ -20,6 +21,7 @@ import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { KernelScope, applyActivation, asFloat32, withScope } from './composite';
 import {
+  COPY_MACS,
   type NativeKernels,
   heapOffset,
   nativeKernels,
@@ -53,10 +55,105 @@ export function maxUnfoldedValues(): number {
   return maxUnfolded;
 }
 
+let rowTaps = true;
+
+/** Let few-channel convolutions read filter rows as taps (default) or not (tests: the others). */
+export function setFilterRowTaps(enabled: boolean): void {
+  rowTaps = enabled;
+}
+
 const size = util.sizeFromShape;
 
 /**
- * Few input channels (an RGB or grey image): the direct kernel's inner loop would run over only
+ * Few input channels (an RGB or grey image) without dilated columns: the direct kernel's inner
+ * loop would run over only Ci values per tap. The kw pixels under one filter row lie next to each
+ * other in memory, though, so over a zero-padded copy of the input (`pad_spatial`) the same
+ * kernel reads each filter row as one tap of kw * Ci values (pixels Ci apart, no padding left:
+ * see `conv2d_forward`), and the filter packed for the direct kernel is already packed that way.
+ */
+function filterRowTaps(
+  scope: KernelScope,
+  native: NativeKernels,
+  x: TensorInfo,
+  filter: TensorInfo,
+  cpo: number,
+  bp: number,
+  relu: number,
+  y: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
+  const backend = scope.backend;
+  const { batchSize, inHeight, inWidth, inChannels: ci, outHeight, outWidth } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  // Rows and columns of zeros up to the last window's end, which covers the padding tfjs
+  // computed (and any output size it rounded up).
+  const hp = Math.max(
+    inHeight + top + info.padInfo.bottom,
+    (outHeight - 1) * sh + (kh - 1) * info.dilationHeight + 1,
+  );
+  const wp = Math.max(inWidth + left + info.padInfo.right, (outWidth - 1) * sw + kw);
+  let source = x;
+  if (hp !== inHeight || wp !== inWidth) {
+    source = scope.allocUninitialized([batchSize, hp, wp, ci]);
+    runNative(
+      backend,
+      native,
+      'pad_spatial',
+      batchSize * hp,
+      batchSize * hp * wp * ci * COPY_MACS,
+      [
+        heapOffset(backend, x),
+        heapOffset(backend, source),
+        batchSize,
+        inHeight,
+        inWidth,
+        ci,
+        top,
+        hp - inHeight - top,
+        left,
+        wp - inWidth - left,
+      ],
+    );
+  }
+  const packed = packedFilter(backend, native, filter, cpo, 'conv2d', kh * kw, ci);
+  const zeros = scope.alloc([kw * ci]);
+  runNative(
+    backend,
+    native,
+    'conv2d_forward',
+    batchSize * outHeight,
+    size(y.shape) * kh * kw * ci,
+    [
+      heapOffset(backend, source),
+      packed,
+      bp,
+      heapOffset(backend, zeros),
+      heapOffset(backend, y),
+      batchSize,
+      hp,
+      wp,
+      kw * ci,
+      ci,
+      outHeight,
+      outWidth,
+      cpo,
+      kh,
+      1,
+      sh,
+      sw,
+      info.dilationHeight,
+      1,
+      0,
+      0,
+      relu,
+    ],
+  );
+  return y;
+}
+
+/**
+ * Few input channels with dilated columns: the direct kernel's inner loop would run over only
  * Ci values per tap, so the input is unfolded instead (`im2col`, [pixels, kh * kw * Ci]) and
  * multiplied by the filter read as [kh * kw * Ci, Co] (`matmul`), both across the kernel threads.
  */
@@ -78,7 +175,7 @@ function fewChannels(
   const pixels = batchSize * outHeight * outWidth;
   const cols = scope.allocUninitialized([pixels, k]);
   const colsp = heapOffset(backend, cols);
-  runNative(backend, native, 'im2col', batchSize * outHeight, pixels * k, [
+  runNative(backend, native, 'im2col', batchSize * outHeight, pixels * k * COPY_MACS, [
     heapOffset(backend, x),
     colsp,
     batchSize,
@@ -221,6 +318,9 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
             inputs.preluActivationWeights,
           );
         };
+        if (ci < 8 && rowTaps && info.dilationWidth === 1) {
+          return finish(filterRowTaps(scope, native, x, filter, cpo, bp, relu, y, info));
+        }
         // The unfolded input is kh * kw times the input's size: above 64 MB the direct kernel
         // runs instead.
         const unfolded = size(info.outShape.slice(0, 3)) * kh * kw * ci;
@@ -242,6 +342,7 @@ function convConfig(kernelName: 'Conv2D' | 'FusedConv2D'): KernelConfig {
           info.batchSize,
           info.inHeight,
           info.inWidth,
+          ci,
           ci,
           info.outHeight,
           info.outWidth,

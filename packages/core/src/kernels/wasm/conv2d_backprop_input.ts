@@ -33,6 +33,7 @@ import type { BackpropAttrs } from './conv2d_backprop_filter';
 import { KernelScope, asFloat32, checkOutputGradient, withScope } from './composite';
 import { DerivedFilterCache } from './filter_cache';
 import {
+  COPY_MACS,
   type NativeKernels,
   heapOffset,
   nativeKernels,
@@ -77,7 +78,8 @@ const subFilters = new DerivedFilterCache();
 /**
  * Few input channels (an RGB or grey image): each dy pixel's contribution to every tap, cols =
  * dy [P, Co] x w^T [Co, kh * kw * Ci], as one product on the kernel threads (`matmul`, the
- * filter read transposed through its packing), then added into dx (`col2im`). The direct kernel
+ * filter read transposed through its packing), then gathered into dx (`col2im`, by dx rows on
+ * the kernel threads). The direct kernel
  * would pad the channels to 4 and run tiles a quarter empty.
  */
 function fewChannels(
@@ -118,7 +120,7 @@ function fewChannels(
     0,
   ]);
   const dx = scope.allocUninitialized(inputShape);
-  native.col2im(
+  runNative(b, native, 'col2im', batchSize * inHeight, pixels * k * COPY_MACS, [
     colsp,
     heapOffset(b, dx),
     batchSize,
@@ -128,7 +130,7 @@ function fewChannels(
     outHeight,
     outWidth,
     ...convGeometry(info),
-  );
+  ]);
   return dx;
 }
 

@@ -40,7 +40,9 @@ describe('threaded WASM backend', () => {
     // gensynth's kernel module computes on 2 threads; XNNPACK keeps 1 for the small kernels.
     expect(nativeKernelThreads(tf.backend())).toBe(2);
     expect(getThreadsCount()).toBe(1);
-    expect(lines).toContain("info backend: using wasm (tfjs 'wasm', 2 thread(s))");
+    expect(lines).toContain(
+      "info backend: using wasm (tfjs 'wasm', 2 thread(s), fused multiply-add)",
+    );
   });
 
   it('matches the CPU backend on the convolutions of a DCGAN step', async () => {

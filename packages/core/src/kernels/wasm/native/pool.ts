@@ -41,6 +41,8 @@ export const PARALLEL_EXPORTS = [
   'conv2d_backprop_input',
   'matmul',
   'im2col',
+  'col2im',
+  'pad_spatial',
 ] as const;
 type ParallelExport = (typeof PARALLEL_EXPORTS)[number];
 
