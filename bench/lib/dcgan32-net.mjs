@@ -22,7 +22,7 @@
 // cost; convolutions run NHWC; random numbers differ.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ReplayableAdamOptimizer } from '@gensynth/core';
+import { ReplayableAdamOptimizer, batchNormalization, conv2d } from '@gensynth/core';
 
 export const LATENT_DIM = 100;
 
@@ -41,8 +41,10 @@ function dense(units, fanIn, seed, extra = {}) {
   });
 }
 
+// gensynth's conv2d, as its GAN trainer uses it: tfjs-layers' Conv2D, with gradients computed
+// only for the inputs that need them (tfjs's fused op computes them all; see core's layers.ts).
 function conv(filters, fanIn, seed, extra = {}) {
-  return tfl.layers.conv2d({
+  return conv2d({
     filters,
     kernelSize: 4,
     strides: 2,
@@ -65,7 +67,9 @@ function convT(filters, seed, extra = {}) {
   });
 }
 
-const batchNorm = () => tfl.layers.batchNormalization({ epsilon: 1e-5, momentum: 0.9 });
+// gensynth's batchNormalization, as its trainers use it: tfjs-layers' layer on gensynth's
+// batch-norm training kernels.
+const batchNorm = () => batchNormalization({ epsilon: 1e-5, momentum: 0.9 });
 const relu = () => tfl.layers.reLU();
 const leaky = () => tfl.layers.leakyReLU({ alpha: 0.2 });
 

@@ -8,3 +8,4 @@ export * from './backend';
 export { registerWasmTrainingKernels } from './kernels/wasm';
 export { registerCpuKernelFixes } from './kernels/cpu';
 export { ReplayableAdamOptimizer } from './optimizers';
+export { batchNormalization, conv2d } from './layers';

@@ -875,3 +875,84 @@ void pad_spatial(const f32 *src, f32 *dst, int B, int H, int W, int C, int pt, i
     for (long k = 0; k < (long)pr * C; k++) *d++ = 0.0f;
   }
 }
+
+/*
+ * Batch statistics for batch normalisation in training, x [R, C] (channels last):
+ *   mean[c] = sum_r x[r, c] / R,   variance[c] = sum_r (x[r, c] - mean[c])^2 / R
+ * Two passes over the rows, each channel summed in float64 (acc, C doubles) and rounded to
+ * float32 once; the second pass subtracts the rounded mean, as tfjs's moments does.
+ */
+EXPORT(bn_moments)
+void bn_moments(const f32 *x, f32 *mean, f32 *variance, double *acc, int R, int C) {
+  for (int c = 0; c < C; c++) acc[c] = 0.0;
+  for (int r = 0; r < R; r++) {
+    const f32 *p = x + (long)r * C;
+    for (int c = 0; c < C; c++) acc[c] += (double)p[c];
+  }
+  for (int c = 0; c < C; c++) {
+    mean[c] = (f32)(acc[c] / R);
+    acc[c] = 0.0;
+  }
+  for (int r = 0; r < R; r++) {
+    const f32 *p = x + (long)r * C;
+    for (int c = 0; c < C; c++) {
+      const double d = (double)p[c] - (double)mean[c];
+      acc[c] += d * d;
+    }
+  }
+  for (int c = 0; c < C; c++) variance[c] = (f32)(acc[c] / R);
+}
+
+/*
+ * The per-channel sums of batch normalisation's gradient, for y = xhat * scale + offset with
+ * xhat = (x - mean) / sqrt(variance + eps) and the batch's own statistics:
+ *   doffset[c] = sum_r dy[r, c],   dscale[c] = sum_r dy[r, c] * xhat[r, c]
+ * (summed in float64, acc holds 2C doubles).
+ */
+EXPORT(bn_grad_sums)
+void bn_grad_sums(const f32 *dy, const f32 *x, const f32 *mean, const f32 *variance, f32 *dscale,
+                  f32 *doffset, double *acc, int R, int C, f32 eps) {
+  double *sdy = acc, *sdyx = acc + C;
+  for (int c = 0; c < C; c++) sdy[c] = sdyx[c] = 0.0;
+  for (int r = 0; r < R; r++) {
+    const f32 *g = dy + (long)r * C, *p = x + (long)r * C;
+    for (int c = 0; c < C; c++) {
+      sdy[c] += (double)g[c];
+      sdyx[c] += (double)g[c] * ((double)p[c] - (double)mean[c]);
+    }
+  }
+  for (int c = 0; c < C; c++) {
+    doffset[c] = (f32)sdy[c];
+    dscale[c] = (f32)(sdyx[c] / __builtin_sqrt((double)variance[c] + (double)eps));
+  }
+}
+
+/*
+ * The input gradient of the same batch normalisation, from bn_grad_sums's sums:
+ *   dx = scale * rs * (dy - doffset / R - (x - mean) * rs * dscale / R),  rs = 1/sqrt(var + eps)
+ * coef holds 3C floats of scratch (the three per-channel factors).
+ */
+EXPORT(bn_grad_input)
+void bn_grad_input(const f32 *dy, const f32 *x, const f32 *scale, const f32 *mean,
+                   const f32 *variance, const f32 *dscale, const f32 *doffset, f32 *dx, f32 *coef,
+                   int R, int C, f32 eps) {
+  f32 *k = coef, *a = coef + C, *b = coef + 2 * C;
+  for (int c = 0; c < C; c++) {
+    const double rs = 1.0 / __builtin_sqrt((double)variance[c] + (double)eps);
+    k[c] = (f32)(scale[c] * rs);
+    a[c] = (f32)((double)doffset[c] / R);
+    b[c] = (f32)(rs * dscale[c] / R);
+  }
+  for (int r = 0; r < R; r++) {
+    const f32 *g = dy + (long)r * C, *p = x + (long)r * C;
+    f32 *o = dx + (long)r * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const v128_t d = wasm_f32x4_sub(wasm_v128_load(p + c), wasm_v128_load(mean + c));
+      const v128_t t = wasm_f32x4_sub(wasm_f32x4_sub(wasm_v128_load(g + c), wasm_v128_load(a + c)),
+                                      wasm_f32x4_mul(d, wasm_v128_load(b + c)));
+      wasm_v128_store(o + c, wasm_f32x4_mul(wasm_v128_load(k + c), t));
+    }
+    for (; c < C; c++) o[c] = k[c] * ((g[c] - a[c]) - (p[c] - mean[c]) * b[c]);
+  }
+}

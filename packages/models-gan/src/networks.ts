@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { deriveSeed } from '@gensynth/core';
+import { batchNormalization, conv2d, deriveSeed } from '@gensynth/core';
 import type { ActivationName, DCGANConfig, NormalizationName } from './options';
 
 const GENERATOR = 0;
@@ -75,7 +75,8 @@ function normalization(
   seeds: LayerSeeds,
 ): tfl.layers.Layer | undefined {
   if (kind === 'batch') {
-    return tfl.layers.batchNormalization({
+    // core's batchNormalization: tfjs-layers' layer, trained on gensynth's batch-norm kernels.
+    return batchNormalization({
       momentum: config.batchNormMomentum,
       epsilon: 1e-5,
       gammaInitializer: tfl.initializers.randomNormal({
@@ -166,7 +167,9 @@ export function buildDiscriminator(config: DCGANConfig, penaltySafe: boolean): t
   for (let stage = 0; stage < depth; stage++) {
     // DCGAN leaves the first stage unnormalised.
     const norm = stage > 0 ? normalization(discriminatorNormalization, config, seeds) : undefined;
-    const conv = tfl.layers.conv2d({
+    // core's conv2d: tfjs-layers' Conv2D whose gradients are computed only where needed (the
+    // generator step needs none of these filters' gradients).
+    const conv = conv2d({
       filters: discriminatorFilters * 2 ** stage,
       kernelSize,
       strides: 2,

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
+  batchNormalization,
   checkImageBatch,
   checkLive,
   deriveSeed,
@@ -54,7 +55,8 @@ function hiddenActivation(options: ResolvedConvVaeOptions, name: string): tfl.la
 
 function normalization(options: ResolvedConvVaeOptions, name: string): tfl.layers.Layer | null {
   if (options.normalization === 'batch')
-    return tfl.layers.batchNormalization({ momentum: 0.9, name });
+    // core's batchNormalization: tfjs-layers' layer, trained on gensynth's batch-norm kernels.
+    return batchNormalization({ momentum: 0.9, name });
   if (options.normalization === 'layer') return tfl.layers.layerNormalization({ name });
   return null;
 }

@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap } from '@tensorflow/tfjs-core';
+import { GensynthError } from '../errors';
 
 export const leakyReluGradConfig: GradConfig = {
   kernelName: 'LeakyRelu',
@@ -56,12 +57,73 @@ export const meanGradConfig: GradConfig = {
   },
 };
 
+/**
+ * FusedConv2D run directly through the kernel registry (gensynth's `conv2d` layer; tfjs's own
+ * `tf.fused.conv2d` has its gradient in a customGrad instead and never reaches this). The same
+ * gradients as that customGrad, for linear and ReLU activations: dy through the activation
+ * (dy * step(y) for ReLU), then the input gradient, the filter gradient and the bias gradient
+ * (dy summed to the bias's shape), each computed only if its input needs it.
+ */
+export const fusedConv2dGradConfig: GradConfig = {
+  kernelName: 'FusedConv2D',
+  inputsToSave: ['x', 'filter'],
+  outputsToSave: [true],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs?: NamedAttrMap) => {
+    const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const a = attrs as unknown as {
+      strides: [number, number] | number;
+      pad: 'same' | 'valid';
+      dataFormat: 'NHWC' | 'NCHW';
+      dilations: [number, number] | number;
+      activation: string;
+    };
+    if (a.activation !== 'linear' && a.activation !== 'relu') {
+      throw new GensynthError('KERNEL_UNSUPPORTED', {
+        where: 'FusedConv2D gradient',
+        expected: "activation 'linear' or 'relu'",
+        received: `'${a.activation}'`,
+        fix: 'Run the kernel linear and apply the activation after it, or use tf.fused.conv2d.',
+      });
+    }
+    const dilations = [a.dilations].flat();
+    if (a.dataFormat === 'NCHW' || dilations.some((d) => d !== 1)) {
+      throw new GensynthError('KERNEL_UNSUPPORTED', {
+        where: 'FusedConv2D gradient',
+        expected: "dataFormat 'NHWC' and dilations of 1",
+        received: `dataFormat '${a.dataFormat}', dilations ${JSON.stringify(a.dilations)}`,
+        fix: 'Use tf.fused.conv2d for channels-first or dilated convolutions.',
+      });
+    }
+    const g = dy as tf.Tensor4D;
+    const dyAct: tf.Tensor4D = a.activation === 'relu' ? tf.mul(g, tf.step(y)) : g;
+    return {
+      x: () => tf.conv2dTranspose(dyAct, filter, x.shape, a.strides, a.pad),
+      filter: () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x, dy: dyAct },
+            { strides: a.strides, pad: a.pad, dataFormat: 'NHWC', filterShape: filter.shape },
+          ) as tf.Tensor,
+      bias: () => tf.sum(dyAct, [0, 1, 2]),
+    };
+  },
+};
+
 /** Every gradient gensynth registers, replacing tfjs-core's of the same kernel. */
 export const GRADIENT_REPLACEMENTS: readonly GradConfig[] = Object.freeze([
   leakyReluGradConfig,
   sumGradConfig,
   meanGradConfig,
 ]);
+
+/** Register `fusedConv2dGradConfig` (idempotent); gensynth's `conv2d` layer does. */
+export function registerFusedConv2dGradient(): void {
+  if (tf.getGradient('FusedConv2D') !== fusedConv2dGradConfig) {
+    tf.registerGradient(fusedConv2dGradConfig);
+  }
+}
 
 /** Register gensynth's gradients (idempotent; tfjs-core's must be registered first). */
 export function registerGradientReplacements(): void {

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DataType, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { GensynthError } from '../../errors';
 import { adamUpdateCpuConfig } from '../adam';
+import { batchNormTrainCpuConfigs } from '../batch_norm_train';
 import { resizeBilinearGradInto } from '../resize_bilinear_grad';
 import { resizeNearestNeighborGradInto } from '../resize_nearest_grad';
 
@@ -60,6 +61,7 @@ export const CPU_KERNEL_FIXES: readonly KernelConfig[] = Object.freeze([
   resizeNearestNeighborGradConfig,
   resizeBilinearGradConfig,
   adamUpdateCpuConfig,
+  ...batchNormTrainCpuConfigs,
 ]);
 
 const STOCK_KERNELS = new Map<string, KernelConfig>();

@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { GensynthError } from '../../errors';
 import { adamUpdateWasmConfig } from '../adam';
+import { batchNormTrainWasmConfigs } from '../batch_norm_train';
 import { registerGradientReplacements } from '../gradients';
 import { rememberStockKernel } from './composite';
 import { conv2dConfig, fusedConv2dConfig } from './conv2d';
@@ -69,6 +70,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = Object.freeze([
   multiplyConfig,
   realDivConfig,
   adamUpdateWasmConfig,
+  ...batchNormTrainWasmConfigs,
 ]);
 
 export { stockWasmKernel } from './composite';

@@ -88,6 +88,34 @@ function kernelCalls(): Record<string, Call> {
         accBeta1: 0.9,
         accBeta2: 0.999,
       }) as tf.Tensor[],
+    GensynthBatchNormTrain: () =>
+      e.runKernel(
+        'GensynthBatchNormTrain',
+        { x: x8, scale: var8, offset: offset8 },
+        {
+          epsilon: 1e-3,
+        },
+      ) as tf.Tensor[],
+    GensynthBatchNormGradSums: () =>
+      e.runKernel(
+        'GensynthBatchNormGradSums',
+        { dy: x8, x: x8, mean: mean8, variance: var8 },
+        { epsilon: 1e-3 },
+      ) as tf.Tensor[],
+    GensynthBatchNormGradInput: () =>
+      e.runKernel(
+        'GensynthBatchNormGradInput',
+        {
+          dy: x8,
+          x: x8,
+          scale: var8,
+          mean: mean8,
+          variance: var8,
+          dscale: offset8,
+          doffset: mean8,
+        },
+        { epsilon: 1e-3 },
+      ) as tf.Tensor,
     DepthwiseConv2dNativeBackpropInput: () =>
       e.runKernel(
         'DepthwiseConv2dNativeBackpropInput',

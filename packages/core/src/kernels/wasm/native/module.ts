@@ -67,6 +67,12 @@ export interface NativeKernels {
     scale: number,
     apply: number,
   ): void;
+  /** (x, mean, variance, acc, rows, channels): batch statistics; acc holds C doubles */
+  bn_moments(...args: number[]): void;
+  /** (dy, x, mean, variance, dscale, doffset, acc, rows, channels, eps); acc holds 2C doubles */
+  bn_grad_sums(...args: number[]): void;
+  /** (dy, x, scale, mean, variance, dscale, doffset, dx, coef, rows, channels, eps) */
+  bn_grad_input(...args: number[]): void;
   /** (w, m, v, g, wOut, mOut, vOut, n, b1, 1 - b1, b2, 1 - b2, c1, c2, eps, -lr) */
   adam_update(...args: number[]): void;
 }
