@@ -345,21 +345,19 @@ export const batchNormTrainGradConfig: GradConfig = {
       ) as tf.Tensor[];
     return {
       x: () => {
-        let dx = tf
-          .engine()
-          .runKernel(
-            BN_GRAD_INPUT_KERNEL,
-            {
-              dy,
-              x: x!,
-              scale: scale!,
-              mean: mean!,
-              variance: variance!,
-              dscale: dscale!,
-              doffset: doffset!,
-            },
-            { epsilon },
-          ) as tf.Tensor;
+        let dx = tf.engine().runKernel(
+          BN_GRAD_INPUT_KERNEL,
+          {
+            dy,
+            x: x!,
+            scale: scale!,
+            mean: mean!,
+            variance: variance!,
+            dscale: dscale!,
+            doffset: doffset!,
+          },
+          { epsilon },
+        ) as tf.Tensor;
         const rows = size(x!.shape) / x!.shape.at(-1)!;
         if (dMean != null) dx = tf.add(dx, tf.div(dMean, rows));
         if (dVariance != null)
