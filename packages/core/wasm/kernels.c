@@ -619,6 +619,19 @@ void leaky_relu_f32(const f32 *in, f32 *out, int n, f32 alpha) {
   for (; k < n; k++) out[k] = in[k] > 0.0f ? in[k] : alpha * in[k];
 }
 
+/* LeakyReLU's gradient: out = x > 0 ? dy : alpha * dy (a NaN x takes alpha * dy, as in tfjs). */
+EXPORT(leaky_relu_grad_f32)
+void leaky_relu_grad_f32(const f32 *dy, const f32 *x, f32 *out, int n, f32 alpha) {
+  const v128_t va = wasm_f32x4_splat(alpha), z = wasm_f32x4_splat(0.0f);
+  int k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const v128_t g = wasm_v128_load(dy + k);
+    const v128_t positive = wasm_f32x4_gt(wasm_v128_load(x + k), z);
+    wasm_v128_store(out + k, wasm_v128_bitselect(g, wasm_f32x4_mul(g, va), positive));
+  }
+  for (; k < n; k++) out[k] = x[k] > 0.0f ? dy[k] : alpha * dy[k];
+}
+
 /*
  * Batch normalisation with given statistics, x [R, C] (channels last):
  *   out[r, c] = (x[r, c] - mean[c]) * (scale[c] / sqrt(variance[c] + eps)) + offset[c]

@@ -39,6 +39,40 @@ describe('LeakyRelu gradient', () => {
     },
   );
 
+  it.each<TestBackend>(['cpu', 'wasm'])(
+    "runs gensynth's one kernel on %s, and gives a NaN input alpha * dy as tfjs-core",
+    async (backend) => {
+      await tf.setBackend(backend);
+      const x = tf.tensor1d([NaN, -1, 2, 0, 3, -4]);
+      const dy = tf.tensor1d([1, 2, 3, 4, 5, 6]);
+      let dx: tf.Tensor | undefined;
+      const profile = await tf.profile(() => {
+        dx = tf.grad((input) => tf.leakyRelu(input, 0.5))(x, dy);
+      });
+      expect(profile.kernels.map((k) => k.name)).toContain('GensynthLeakyReluGrad');
+      expect(profile.kernels.map((k) => k.name)).not.toContain('Step');
+      expect(Array.from(await dx!.data())).toEqual([0.5, 1, 3, 2, 5, 3]);
+      tf.dispose([x, dy, dx!]);
+    },
+  );
+
+  it('stays differentiable inside a gradient of a gradient (the Step form runs there)', async () => {
+    await tf.setBackend('wasm');
+    // f(x) = sum(leakyRelu(x)^2 * c); its input gradient g = 2 c lrelu(x) lrelu'(x), and the
+    // gradient of sum(g) with respect to c is 2 lrelu(x) lrelu'(x).
+    const x = tf.tensor1d([-2, -0.5, 1, 3]);
+    const c = tf.variable(tf.tensor1d([1, 2, 3, 4]));
+    const { grads } = tf.variableGrads(() => {
+      const f = (input: tf.Tensor) => tf.sum(tf.mul(tf.square(tf.leakyRelu(input, 0.2)), c));
+      return tf.sum(tf.grad(f)(x)) as tf.Scalar;
+    }, [c]);
+    // lrelu: -0.4, -0.1, 1, 3; slope 0.2, 0.2, 1, 1.
+    const expected = [-0.4 * 0.2, -0.1 * 0.2, 1, 3].map((v) => 2 * v);
+    const got = Array.from(await grads[c.name]!.data());
+    got.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
+    tf.dispose([x, c, grads[c.name]!]);
+  });
+
   it('leaks no tensors across 200 gradient calls', async () => {
     await tf.setBackend('wasm');
     const x = tf.tensor(seededValues(2 * 8 * 8 * 16, 13), [2, 8, 8, 16]);

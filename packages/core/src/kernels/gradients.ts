@@ -7,7 +7,10 @@
  * Select, which are among the slowest element-wise kernels on WASM (~13 ms together on a
  * [64, 16, 16, 32] activation). dx = dy * step(x, alpha) is the same product in two kernels
  * (~3 ms): step gives 1 where x > 0 and alpha elsewhere, x = 0 included. Only a NaN input differs:
- * its gradient becomes NaN instead of alpha * dy (its forward value is NaN either way).
+ * its gradient becomes NaN instead of alpha * dy (its forward value is NaN either way). Where
+ * gensynth's `GensynthLeakyReluGrad` kernel is registered (wasm, cpu) and the gradient is not
+ * itself differentiated, that one kernel runs instead (`leaky_relu_grad.ts`), with tfjs-core's
+ * values, NaN included.
  *
  * Sum and Mean: tfjs-core spreads dy over the reduced axes as dy * ones(x.shape), building the
  * ones in JavaScript and uploading them each time (a [64, 16, 16, 32] Mean gradient: 524,288
@@ -17,6 +20,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap } from '@tensorflow/tfjs-core';
 import { GensynthError } from '../errors';
+import { LEAKY_RELU_GRAD_KERNEL } from './leaky_relu_grad';
+
+/** Whether a gradient computed now is itself being recorded (a gradient of a gradient). */
+function recordingGradient(): boolean {
+  const state = (tf.engine() as unknown as { state?: { gradientDepth?: number } }).state;
+  return (state?.gradientDepth ?? 0) > 0;
+}
 
 export const leakyReluGradConfig: GradConfig = {
   kernelName: 'LeakyRelu',
@@ -24,7 +34,25 @@ export const leakyReluGradConfig: GradConfig = {
   gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs?: NamedAttrMap) => {
     const [x] = saved;
     const { alpha } = attrs as unknown as { alpha: number };
-    return { x: () => tf.mul(dy as tf.Tensor, tf.step(x!, alpha)) };
+    // One kernel where gensynth registered it (wasm, cpu) and nothing differentiates this
+    // gradient again (the kernel has no gradient of its own; a gradient penalty needs one).
+    const fused =
+      (dy as tf.Tensor).dtype === 'float32' &&
+      x!.dtype === 'float32' &&
+      tf.getKernel(LEAKY_RELU_GRAD_KERNEL, tf.getBackend()) !== undefined &&
+      !recordingGradient();
+    return {
+      x: () =>
+        fused
+          ? (tf.engine().runKernel(
+              LEAKY_RELU_GRAD_KERNEL,
+              { dy: dy as tf.Tensor, x: x! },
+              {
+                alpha,
+              },
+            ) as tf.Tensor)
+          : tf.mul(dy as tf.Tensor, tf.step(x!, alpha)),
+    };
   },
 };
 

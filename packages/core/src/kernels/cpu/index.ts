@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DataType, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { GensynthError } from '../../errors';
 import { adamUpdateCpuConfig } from '../adam';
+import { leakyReluGradCpuConfig } from '../leaky_relu_grad';
 import { batchNormTrainCpuConfigs } from '../batch_norm_train';
 import { resizeBilinearGradInto } from '../resize_bilinear_grad';
 import { resizeNearestNeighborGradInto } from '../resize_nearest_grad';
@@ -61,6 +62,7 @@ export const CPU_KERNEL_FIXES: readonly KernelConfig[] = Object.freeze([
   resizeNearestNeighborGradConfig,
   resizeBilinearGradConfig,
   adamUpdateCpuConfig,
+  leakyReluGradCpuConfig,
   ...batchNormTrainCpuConfigs,
 ]);
 

@@ -16,7 +16,12 @@
  * and ran slower than the stock kernels, ~8 ns per element.)
  */
 import { util } from '@tensorflow/tfjs-core';
-import type { KernelConfig } from '@tensorflow/tfjs-core';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  LEAKY_RELU_GRAD_KERNEL,
+  checkLeakyReluGradInputs,
+  leakyReluGradReference,
+} from '../leaky_relu_grad';
 import { type WasmBackend, stockWasmKernel, withScope } from './composite';
 import { heapOffset, nativeKernels } from './native/module';
 
@@ -46,6 +51,32 @@ export const leakyReluConfig: KernelConfig = {
       scope.view(slope)[0] = alpha;
       return scope.runStock('Prelu', { x, alpha: slope });
     });
+  },
+};
+
+/**
+ * `GensynthLeakyReluGrad` (gensynth's own, see `../gradients.ts`): dx = x > 0 ? dy : alpha * dy
+ * in one pass, where the composite gradient runs Step and Multiply.
+ */
+export const leakyReluGradWasmConfig: KernelConfig = {
+  kernelName: LEAKY_RELU_GRAD_KERNEL,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { dy, x } = checkLeakyReluGradInputs(inputs);
+    const { alpha } = attrs as { alpha: number };
+    const wasm = backend as unknown as WasmBackend;
+    const out = wasm.makeOutput(x.shape, 'float32');
+    const native = nativeKernels(backend);
+    const n = size(x.shape);
+    if (native !== undefined) {
+      const at = (t: TensorInfo) => heapOffset(backend, t);
+      native.leaky_relu_grad_f32(at(dy), at(x), at(out), n, alpha);
+      return out;
+    }
+    wasm
+      .typedArrayFromHeap(out)
+      .set(leakyReluGradReference(wasm.typedArrayFromHeap(dy), wasm.typedArrayFromHeap(x), alpha));
+    return out;
   },
 };
 

@@ -28,7 +28,13 @@ import { conv2dBackpropInputConfig } from './conv2d_backprop_input';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise';
 import { fusedBatchNormConfig } from './batch_norm';
 import { addConfig, multiplyConfig, realDivConfig, subConfig } from './binary';
-import { castConfig, identityConfig, leakyReluConfig, tanhConfig } from './elementwise';
+import {
+  castConfig,
+  identityConfig,
+  leakyReluConfig,
+  leakyReluGradWasmConfig,
+  tanhConfig,
+} from './elementwise';
 import { oneHotConfig } from './one_hot';
 import { maxPoolGradConfig } from './pool';
 import { resizeBilinearGradConfig, resizeNearestNeighborGradConfig } from './resize';
@@ -57,6 +63,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = Object.freeze([
   tileConfig,
   sliceConfig,
   leakyReluConfig,
+  leakyReluGradWasmConfig,
   conv2dConfig,
   fusedConv2dConfig,
   sumConfig,

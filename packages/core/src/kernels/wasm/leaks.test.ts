@@ -88,6 +88,8 @@ function kernelCalls(): Record<string, Call> {
         accBeta1: 0.9,
         accBeta2: 0.999,
       }) as tf.Tensor[],
+    GensynthLeakyReluGrad: () =>
+      e.runKernel('GensynthLeakyReluGrad', { dy: x8, x: x8 }, { alpha: 0.2 }) as tf.Tensor,
     GensynthBatchNormTrain: () =>
       e.runKernel(
         'GensynthBatchNormTrain',

@@ -57,6 +57,7 @@ export interface NativeKernels {
   pad_channels(src: number, dst: number, pixels: number, channels: number, padded: number): void;
   crop_channels(src: number, dst: number, pixels: number, padded: number, channels: number): void;
   leaky_relu_f32(x: number, out: number, n: number, alpha: number): void;
+  leaky_relu_grad_f32(dy: number, x: number, out: number, n: number, alpha: number): void;
   /** (x, mean, variance, scale, offset, factor, out, rows, channels, epsilon); 0 = no scale/offset */
   batch_norm_f32(...args: number[]): void;
   sum_leading(
