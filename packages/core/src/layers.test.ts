@@ -124,6 +124,27 @@ describe('conv2d layer with gradients on demand', () => {
     free(ours, stock);
   });
 
+  it('applies ReLU inside the convolution kernel, as tfjs-layers does in inference', async () => {
+    await tf.setBackend('wasm');
+    const [ours] = pair({ filters: 4, kernelSize: 3, activation: 'relu' }, [1, 5, 5, 2]);
+    const x = seeded([1, 5, 5, 2], 1);
+    const profile = await tf.profile(() => tf.dispose(ours.apply(x) as tf.Tensor));
+    expect(profile.kernels.map((k) => k.name)).toEqual(['FusedConv2D']);
+    tf.dispose(x);
+    free(ours);
+  });
+
+  it('refuses what tfjs-layers refuses: an int32 input', async () => {
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      const [ours] = pair({ filters: 2, kernelSize: 2 }, [1, 3, 3, 1]);
+      const x = tf.zeros([1, 3, 3, 1], 'int32');
+      expect(() => ours.apply(x)).toThrow(/must be float32 tensor, but got int32/);
+      tf.dispose(x);
+      free(ours);
+    }
+  });
+
   it('is the tfjs-layers class, with the same config', () => {
     const args: Args = { filters: 3, kernelSize: 2, activation: 'relu', name: 'c' };
     const ours = conv2d(args);
@@ -256,6 +277,23 @@ describe('batchNormalization layer on gensynth kernels', () => {
       });
     expect(relativeError(penaltyGrads(ours), penaltyGrads(stock))).toBeLessThan(1e-5);
     tf.dispose([x, r]);
+    free(ours, stock);
+  });
+
+  it('leaves the moving statistics alone for an empty batch, as tfjs-layers', async () => {
+    await tf.setBackend('wasm');
+    const [ours, stock] = bnPair({}, [2, 8]);
+    const empty = tf.zeros([0, 8]);
+    for (const layer of [ours, stock]) tf.dispose(layer.apply(empty, { training: true }));
+    const [a, b] = [ours, stock].map((l) =>
+      l
+        .getWeights()
+        .slice(2)
+        .map((w) => w.dataSync()),
+    );
+    expect(a).toEqual(b);
+    expect(Array.from(a[0]!).every(Number.isFinite)).toBe(true);
+    tf.dispose(empty);
     free(ours, stock);
   });
 

@@ -18,7 +18,7 @@
  * 40 kernel calls per layer and step. This layer runs gensynth's batch-norm training kernels
  * (`kernels/batch_norm_train.ts`: two passes forward, three backward) and updates the moving
  * mean and variance with tfjs-layers' own operations. Inference, normalising over an axis other
- * than the last, a layer without centre or scale, and a forward pass inside a nested gradient
+ * than the last, a layer without centre or scale, an empty batch, and a forward pass inside a nested gradient
  * (a gradient penalty differentiates the gradient, and gensynth's gradient kernels have no
  * gradients of their own) run the tfjs-layers code.
  */
@@ -52,15 +52,18 @@ export function conv2d(args: ConvLayerArgs): ReturnType<typeof tfl.layers.conv2d
   const stock = self.call.bind(layer);
   self.call = (inputs, kwargs) => {
     const x = Array.isArray(inputs) && inputs.length === 1 ? inputs[0]! : inputs;
+    // Anything tf.fused.conv2d would check or refuse (dtype, channels) goes to it unchanged.
     const plain =
       !Array.isArray(x) &&
       x.rank === 4 &&
+      x.dtype === 'float32' &&
+      x.shape[3] === self.kernel.read().shape[2] &&
       self.dataFormat === 'channelsLast' &&
       self.dilationRate.every((d) => d === 1);
     if (!plain) return stock(inputs, kwargs);
     return tf.tidy(() => {
-      const activation = self.activation.getClassName();
-      const fused = activation === 'Relu' ? 'relu' : 'linear';
+      const activation = self.activation.getClassName().toLowerCase(); // 'relu', 'linear', ...
+      const fused = activation === 'relu' ? 'relu' : 'linear';
       const filter = self.kernel.read();
       const bias = self.bias?.read();
       const y = tf
@@ -72,7 +75,7 @@ export function conv2d(args: ConvLayerArgs): ReturnType<typeof tfl.layers.conv2d
           dilations: [1, 1],
           activation: fused,
         } as unknown as tf.NamedAttrMap) as tf.Tensor;
-      return activation === 'Relu' || activation === 'Linear' ? y : self.activation.apply(y);
+      return activation === 'relu' || activation === 'linear' ? y : self.activation.apply(y);
     });
   };
   return layer;
@@ -116,6 +119,7 @@ export function batchNormalization(
       kwargs?.training === true &&
       !Array.isArray(x) &&
       x.rank >= 2 &&
+      x.size > 0 &&
       x.dtype === 'float32' &&
       (self.axis === -1 || self.axis === x.rank - 1) &&
       self.gamma !== null &&
