@@ -284,7 +284,9 @@ describe('batchNormalization layer on gensynth kernels', () => {
     await tf.setBackend('wasm');
     const [ours, stock] = bnPair({}, [2, 8]);
     const empty = tf.zeros([0, 8]);
-    for (const layer of [ours, stock]) tf.dispose(layer.apply(empty, { training: true }));
+    for (const layer of [ours, stock]) {
+      tf.dispose(layer.apply(empty, { training: true }) as tf.Tensor);
+    }
     const [a, b] = [ours, stock].map((l) =>
       l
         .getWeights()
@@ -292,7 +294,7 @@ describe('batchNormalization layer on gensynth kernels', () => {
         .map((w) => w.dataSync()),
     );
     expect(a).toEqual(b);
-    expect(Array.from(a[0]!).every(Number.isFinite)).toBe(true);
+    expect(Array.from(a![0]!).every(Number.isFinite)).toBe(true);
     tf.dispose(empty);
     free(ours, stock);
   });
