@@ -11,16 +11,16 @@
  * training step's work. This layer runs the same FusedConv2D kernel through tfjs's gradient
  * registry (`fusedConv2dGradConfig`), where each input's gradient is computed only when that
  * input needs one. Calls the registry form does not cover (dilated or channels-first
- * convolutions, inputs of rank 3) run the tfjs-layers code unchanged.
+ * convolutions, inputs of rank 3, inputs tfjs would refuse) run the tfjs-layers code unchanged.
  *
  * `batchNormalization`: tfjs-layers normalises a batch in training with tfjs ops (moments,
  * FusedBatchNorm, the moving-average updates) and differentiates through each of them, about
  * 40 kernel calls per layer and step. This layer runs gensynth's batch-norm training kernels
  * (`kernels/batch_norm_train.ts`: two passes forward, three backward) and updates the moving
  * mean and variance with tfjs-layers' own operations. Inference, normalising over an axis other
- * than the last, a layer without centre or scale, an empty batch, and a forward pass inside a nested gradient
- * (a gradient penalty differentiates the gradient, and gensynth's gradient kernels have no
- * gradients of their own) run the tfjs-layers code.
+ * than the last, a layer without centre or scale, an empty batch, and a forward pass inside a
+ * nested gradient (a gradient penalty differentiates the gradient, and gensynth's gradient
+ * kernels have no gradients of their own) run the tfjs-layers code.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';

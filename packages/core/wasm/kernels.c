@@ -848,7 +848,8 @@ void col2im(const f32 *cols, f32 *dx, int B, int H, int W, int C, int Ho, int Wo
             f32 *d = dxr + (long)ix0 * C;
             int k = 0;
             for (; k + 4 <= L; k += 4) {
-              wasm_v128_store(d + k, wasm_f32x4_add(wasm_v128_load(d + k), wasm_v128_load(src + k)));
+              const v128_t sum = wasm_f32x4_add(wasm_v128_load(d + k), wasm_v128_load(src + k));
+              wasm_v128_store(d + k, sum);
             }
             for (; k < L; k++) d[k] += src[k];
             continue;

@@ -7,10 +7,10 @@
  * direct kernel packs the HWIO filter itself in one pass (once per weights tensor, see
  * `native/packed.ts`); with fewer than 8 input channels (an RGB image) it reads each filter row
  * as one tap over a zero-padded copy of the input (see `filterRowTaps`), or, with dilated
- * columns, unfolds the input and runs one product (see `fewChannels`). Every NHWC call runs here: output channels are
- * padded to a multiple of 4, other dtypes cast to float32, and a bias that is not one value per
- * channel or an activation other than ReLU applied after, by their own kernels. NCHW goes to the
- * stock kernels.
+ * columns, unfolds the input and runs one product (see `fewChannels`). Every NHWC call runs
+ * here: output channels are padded to a multiple of 4, other dtypes cast to float32, and a bias
+ * that is not one value per channel or an activation other than ReLU applied after, by their own
+ * kernels. NCHW goes to the stock kernels.
  *
  * Stock bugs this avoids (found by fuzzing): with a numeric `pad`, tfjs sizes the output with the
  * filter and stride height on both axes while XNNPACK computed the width its own way and wrote

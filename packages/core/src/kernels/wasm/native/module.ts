@@ -39,7 +39,10 @@ export interface NativeKernels {
   conv2d_filter_grad(...args: number[]): void;
   /** (src, dst, T, K, N, ts, ks, ns): weights packed for the two kernels below */
   pack_weights(...args: number[]): void;
-  /** (x, wp, bias, zeros, y, B, H, W, Ci, xs, Ho, Wo, Co, kh, kw, sh, sw, dh, dw, pt, pl, relu, r0, r1) */
+  /**
+   * (x, wp, bias, zeros, y, B, H, W, Ci, xs, Ho, Wo, Co, kh, kw, sh, sw, dh, dw, pt, pl, relu,
+   * r0, r1)
+   */
   conv2d_forward(...args: number[]): void;
   /** (dy, wp, zeros, dx, B, H, W, Ci, Ho, Wo, Co, kh, kw, sh, sw, dh, dw, pt, pl, r0, r1) */
   conv2d_backprop_input(...args: number[]): void;
