@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
-import { initTestBackends, relativeError, seeded } from '../../testing';
+import { initTestBackends, onBothBackends, relativeError, seeded } from '../../testing';
 import { NATIVE_WASM_SHARED, NATIVE_WASM_SOURCE_SHA256 } from './binary';
 import {
   heapOffset,
@@ -73,6 +73,34 @@ describe("gensynth's native WASM kernel module", () => {
     tf.dispose([native, composite]);
     expect(tf.memory().numTensors).toBe(before);
     expect(relativeError(values[0]!, values[1]!)).toBeLessThan(1e-5);
+  });
+  it('computes the element-wise kernels of a DCGAN-size activation as the CPU backend does', async () => {
+    const { wasm, cpu } = await onBothBackends(() => {
+      const x = seeded([64, 16, 16, 32], 1);
+      const y = seeded([64, 16, 16, 32], 2);
+      const c = seeded([32], 3);
+      return [
+        tf.add(x, y),
+        tf.mul(x, c), // a per-channel operand
+        tf.div(x, 3),
+        tf.leakyRelu(x, 0.2),
+        tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(v, 0.2), y)))(x),
+        tf.tanh(x),
+      ];
+    });
+    // Sums, products, quotients and the LeakyReLU gradient are exact float32 operations. The CPU
+    // backend's LeakyReLU multiplies in float64 before rounding, and tanh is accurate to ulps.
+    const exact = [true, true, true, false, true, false];
+    wasm.forEach((r, i) => {
+      const want = cpu[i]!.values;
+      if (exact[i]) {
+        let differing = 0;
+        for (let k = 0; k < want.length; k++) if (!Object.is(r.values[k], want[k])) differing++;
+        expect(differing).toBe(0);
+      } else {
+        expect(relativeError(r.values, want)).toBeLessThan(1e-6);
+      }
+    });
   });
 });
 
