@@ -24,8 +24,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { BN_TRAIN_KERNEL, registerBatchNormTrainGradient } from './kernels/batch_norm_train';
-import { registerFusedConv2dGradient } from './kernels/gradients';
+import { BN_TRAIN_KERNEL, batchNormTrainGradConfig } from './kernels/batch_norm_train';
+import { fusedConv2dGradConfig, gradientDepth, registerGradientOnce } from './kernels/gradients';
 
 type ConvLayerArgs = Parameters<typeof tfl.layers.conv2d>[0];
 
@@ -46,7 +46,7 @@ interface Conv2dInternals {
  * (see the header). The forward values are those of the tfjs-layers layer.
  */
 export function conv2d(args: ConvLayerArgs): ReturnType<typeof tfl.layers.conv2d> {
-  registerFusedConv2dGradient();
+  registerGradientOnce(fusedConv2dGradConfig);
   const layer = tfl.layers.conv2d(args);
   const self = layer as unknown as Conv2dInternals;
   const stock = self.call.bind(layer);
@@ -95,12 +95,6 @@ interface BatchNormInternals {
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor | tf.Tensor[];
 }
 
-/** Whether this forward pass runs inside a gradient of a gradient (tfjs's engine state). */
-function nestedGradient(): boolean {
-  const state = (tf.engine() as unknown as { state?: { gradientDepth?: number } }).state;
-  return (state?.gradientDepth ?? 0) > 1;
-}
-
 /**
  * `tfl.layers.batchNormalization(args)` that trains on gensynth's batch-norm kernels (see the
  * header). Forward values, gradients and moving statistics agree with the tfjs-layers layer's
@@ -109,7 +103,7 @@ function nestedGradient(): boolean {
 export function batchNormalization(
   args: BatchNormArgs = {},
 ): ReturnType<typeof tfl.layers.batchNormalization> {
-  registerBatchNormTrainGradient();
+  registerGradientOnce(batchNormTrainGradConfig);
   const layer = tfl.layers.batchNormalization(args);
   const self = layer as unknown as BatchNormInternals;
   const stock = self.call.bind(layer);
@@ -125,7 +119,7 @@ export function batchNormalization(
       self.gamma !== null &&
       self.beta !== null &&
       tf.getKernel(BN_TRAIN_KERNEL, tf.getBackend()) !== undefined &&
-      !nestedGradient();
+      gradientDepth() <= 1; // deeper: inside a gradient of a gradient
     if (!own) return stock(inputs, kwargs);
     return tf.tidy(() => {
       const [y, mean, variance] = tf

@@ -9,8 +9,9 @@
  *   attrs   beta1, beta2, epsilon, learningRate, accBeta1 (= beta1^t), accBeta2 (= beta2^t)
  *   outputs [value', m', v']
  */
-import type { DataType, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { GensynthError } from '../errors';
+import type { CpuBackend } from './cpu/backend';
 import type { WasmBackend } from './wasm/composite';
 import { heapOffset, nativeKernels } from './wasm/native/module';
 
@@ -80,11 +81,6 @@ export function adamStep(
     vOut[k] = vn;
   }
   return [wOut, mOut, vOut];
-}
-
-interface CpuBackend {
-  data: { get(dataId: object): { values: ArrayLike<number> } };
-  makeTensorInfo(shape: number[], dtype: DataType, values: Float32Array): TensorInfo;
 }
 
 export const adamUpdateCpuConfig: KernelConfig = {

@@ -18,14 +18,9 @@
  * (they are small and dx needs them) and dx only when x needs it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type {
-  DataType,
-  GradConfig,
-  KernelConfig,
-  NamedAttrMap,
-  TensorInfo,
-} from '@tensorflow/tfjs-core';
+import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { GensynthError } from '../errors';
+import type { CpuBackend } from './cpu/backend';
 import type { WasmBackend } from './wasm/composite';
 import { heapOffset, nativeKernels } from './wasm/native/module';
 
@@ -147,11 +142,6 @@ export function batchNormGradInputReference(
     dx[i] = f(k[c]! * f(f(dy[i]! - a[c]!) - f(f(x[i]! - mean[c]!) * b[c]!)));
   }
   return dx;
-}
-
-interface CpuBackend {
-  data: { get(dataId: object): { values: Values } };
-  makeTensorInfo(shape: number[], dtype: DataType, values: Float32Array): TensorInfo;
 }
 
 type Attrs = { epsilon: number };
@@ -369,10 +359,3 @@ export const batchNormTrainGradConfig: GradConfig = {
     };
   },
 };
-
-/** Register the gradient (idempotent); gensynth's `batchNormalization` layer does. */
-export function registerBatchNormTrainGradient(): void {
-  if (tf.getGradient(BN_TRAIN_KERNEL) !== batchNormTrainGradConfig) {
-    tf.registerGradient(batchNormTrainGradConfig);
-  }
-}

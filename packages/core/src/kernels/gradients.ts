@@ -22,10 +22,14 @@ import type { GradConfig, NamedAttrMap } from '@tensorflow/tfjs-core';
 import { GensynthError } from '../errors';
 import { LEAKY_RELU_GRAD_KERNEL } from './leaky_relu_grad';
 
-/** Whether a gradient computed now is itself being recorded (a gradient of a gradient). */
-function recordingGradient(): boolean {
+/**
+ * How many gradient tapes are recording now (tfjs's engine state): 0 outside any gradient, 1
+ * inside one, 2 inside a gradient of a gradient. A gradient function that runs at depth > 0 is
+ * itself being differentiated.
+ */
+export function gradientDepth(): number {
   const state = (tf.engine() as unknown as { state?: { gradientDepth?: number } }).state;
-  return (state?.gradientDepth ?? 0) > 0;
+  return state?.gradientDepth ?? 0;
 }
 
 export const leakyReluGradConfig: GradConfig = {
@@ -40,7 +44,7 @@ export const leakyReluGradConfig: GradConfig = {
       (dy as tf.Tensor).dtype === 'float32' &&
       x!.dtype === 'float32' &&
       tf.getKernel(LEAKY_RELU_GRAD_KERNEL, tf.getBackend()) !== undefined &&
-      !recordingGradient();
+      gradientDepth() === 0;
     return {
       x: () =>
         fused
@@ -146,16 +150,12 @@ export const GRADIENT_REPLACEMENTS: readonly GradConfig[] = Object.freeze([
   meanGradConfig,
 ]);
 
-/** Register `fusedConv2dGradConfig` (idempotent); gensynth's `conv2d` layer does. */
-export function registerFusedConv2dGradient(): void {
-  if (tf.getGradient('FusedConv2D') !== fusedConv2dGradConfig) {
-    tf.registerGradient(fusedConv2dGradConfig);
-  }
+/** Register `config` unless it is already the gradient of its kernel. */
+export function registerGradientOnce(config: GradConfig): void {
+  if (tf.getGradient(config.kernelName) !== config) tf.registerGradient(config);
 }
 
 /** Register gensynth's gradients (idempotent; tfjs-core's must be registered first). */
 export function registerGradientReplacements(): void {
-  for (const config of GRADIENT_REPLACEMENTS) {
-    if (tf.getGradient(config.kernelName) !== config) tf.registerGradient(config);
-  }
+  GRADIENT_REPLACEMENTS.forEach(registerGradientOnce);
 }

@@ -6,8 +6,9 @@
  *
  *   inputs  dy, x (float32, one shape);  attrs  alpha;  output  dx
  */
-import type { DataType, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { GensynthError } from '../errors';
+import type { CpuBackend } from './cpu/backend';
 
 export const LEAKY_RELU_GRAD_KERNEL = 'GensynthLeakyReluGrad';
 
@@ -45,11 +46,6 @@ export function leakyReluGradReference(
   const a = Math.fround(alpha);
   for (let k = 0; k < out.length; k++) out[k] = x[k]! > 0 ? dy[k]! : a * dy[k]!;
   return out;
-}
-
-interface CpuBackend {
-  data: { get(dataId: object): { values: ArrayLike<number> } };
-  makeTensorInfo(shape: number[], dtype: DataType, values: Float32Array): TensorInfo;
 }
 
 export const leakyReluGradCpuConfig: KernelConfig = {

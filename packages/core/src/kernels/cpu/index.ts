@@ -9,19 +9,14 @@
  * non-square images) and ignores halfPixelCenters.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { DataType, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { GensynthError } from '../../errors';
+import type { CpuBackend } from './backend';
 import { adamUpdateCpuConfig } from '../adam';
 import { leakyReluGradCpuConfig } from '../leaky_relu_grad';
 import { batchNormTrainCpuConfigs } from '../batch_norm_train';
 import { resizeBilinearGradInto } from '../resize_bilinear_grad';
 import { resizeNearestNeighborGradInto } from '../resize_nearest_grad';
-
-/** The parts of tfjs-backend-cpu's `MathBackendCPU` used here. */
-interface CpuBackend {
-  data: { get(dataId: object): { values: ArrayLike<number> } };
-  makeTensorInfo(shape: number[], dtype: DataType, values: Float32Array): TensorInfo;
-}
 
 /** A CPU kernel for `kernelName` that runs `gradInto` over dy's values. */
 function resizeGradKernel(

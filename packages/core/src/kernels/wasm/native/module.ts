@@ -286,12 +286,7 @@ export function nativeKernelThreads(backend: object): number {
  * memory), known before tfjs starts, so that `initBackend` can size XNNPACK's pool.
  */
 export function nativeKernelsUsable(): boolean {
-  if (disabled || typeof SharedArrayBuffer === 'undefined') return false;
-  try {
-    return validates('shared');
-  } catch {
-    return false;
-  }
+  return !disabled && typeof SharedArrayBuffer !== 'undefined' && validates('shared');
 }
 
 /** Turn the module off (true) or back on; for tests that compare against the composite path. */
